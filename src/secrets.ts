@@ -1,0 +1,20 @@
+// Every secret the step holds: the inputs and each minted token. Masking tells the runner to hide
+// them in the log; redaction keeps them out of what the runner does not mask (summary, outputs).
+
+export class Secrets {
+  private readonly values = new Set<string>();
+
+  constructor(private readonly mask: (value: string) => void) {}
+
+  add(value: string): void {
+    if (!value || this.values.has(value)) return;
+    this.values.add(value);
+    this.mask(value);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const value of this.values) out = out.replaceAll(value, '***');
+    return out;
+  }
+}

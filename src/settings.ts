@@ -1,0 +1,298 @@
+// Every input of action.yml read into one typed, validated `Settings` object, before any request.
+// A bad input fails here with a message that names the input; secrets are masked as they are read.
+import { z } from 'zod';
+import { parseDuration, parseTime, TimeFormatError } from './time.js';
+
+export type Credentials =
+  | { kind: 'client-secret'; clientSecret: string; scopes: string }
+  | { kind: 'access-token'; accessToken: string };
+
+export interface Settings {
+  flowId: string;
+  clientId: string;
+  credentials: Credentials;
+  orgId: string;
+  sandboxName: string;
+  sourceType: 'table' | 'file';
+  deltaColumn: string | undefined;
+  /** Unix seconds, as the run request carries them. */
+  startTime: number;
+  windowStart: number;
+  windowEnd: number;
+  wait: boolean;
+  timeoutMs: number;
+  /** Time limit of each HTTP request (headers, and each gap in a body). */
+  requestTimeoutMs: number;
+  pollIntervalMs: number;
+  failOnPartial: boolean;
+  dryRun: boolean;
+  /** Origins (and optional path prefix) without a trailing slash. */
+  platformUrl: string;
+  imsUrl: string;
+}
+
+/** The defaults the code applies to an empty input; action.yml declares the same ones. */
+export const INPUT_DEFAULTS = {
+  'sandbox-name': 'prod',
+  scopes: 'openid,AdobeID,read_organizations,additional_info.projectedProductContext,session',
+  'source-type': 'auto',
+  'start-time': 'now',
+  'window-end': 'now',
+  wait: 'false',
+  timeout: '1h',
+  'poll-interval': '30s',
+  'request-timeout': '30s',
+  'fail-on-partial': 'false',
+  'dry-run': 'false',
+  'platform-url': 'https://platform.adobe.io',
+  'ims-url': 'https://ims-na1.adobelogin.com',
+} as const;
+
+/** Every input the action reads, in the order action.yml lists them. */
+export const INPUT_NAMES = [
+  'flow-id',
+  'client-id',
+  'client-secret',
+  'access-token',
+  'org-id',
+  'sandbox-name',
+  'scopes',
+  'source-type',
+  'delta-column',
+  'start-time',
+  'window-start',
+  'window-end',
+  'wait',
+  'timeout',
+  'poll-interval',
+  'request-timeout',
+  'fail-on-partial',
+  'dry-run',
+  'platform-url',
+  'ims-url',
+] as const;
+
+export type InputName = (typeof INPUT_NAMES)[number];
+const SECRET_INPUTS: ReadonlySet<InputName> = new Set(['client-secret', 'access-token']);
+
+/** Bad input: the message names the input and the problem, and is shown as-is. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export interface InputSource {
+  /** The trimmed value of an input, '' when unset. */
+  getInput(name: InputName): string;
+  /** Masks a value in all later log output. */
+  setSecret(value: string): void;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_TIMEOUT_MS = 7 * 86_400_000; // a self-hosted job runs 5 days at most
+
+type Ctx = z.core.$RefinementCtx;
+
+/** A zod transform around a parser that throws TimeFormatError with a readable message. */
+function parsed<T>(parse: (value: string) => T) {
+  return (value: string, ctx: Ctx): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (!(error instanceof TimeFormatError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+      return z.NEVER;
+    }
+  };
+}
+
+const required = (what: string) => z.string().min(1, { error: `is required: ${what}`, abort: true });
+
+const booleanInput = z
+  .string()
+  .regex(/^(true|false)$/i, 'must be true or false')
+  .transform((v) => v.toLowerCase() === 'true');
+
+const duration = (max: number) =>
+  z
+    .string()
+    .transform(parsed(parseDuration))
+    .refine((ms) => ms > 0, 'must be longer than zero')
+    .refine((ms) => ms <= max, 'must be 7d or less');
+
+function serviceUrl(value: string, ctx: Ctx): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `must be a URL such as https://example.com; got '${value}'` });
+    return z.NEVER;
+  }
+  const loopback = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    ctx.addIssue({ code: 'custom', message: `must use https (plain http only for loopback hosts); got '${value}'` });
+    return z.NEVER;
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry credentials, a query or a fragment' });
+    return z.NEVER;
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+const headerSafe = /^[\x21-\x7e]+$/; // visible ASCII: anything else cannot travel in an HTTP header
+
+const rawInputs = z.object({
+  'flow-id': required('the ID of the dataflow to run').regex(
+    UUID,
+    'must be a dataflow ID (a UUID such as 3abea21c-7e36-4be1-bec1-d3bad0e3e0de)',
+  ),
+  'client-id': required('the OAuth Server-to-Server client ID').regex(
+    /^[\w.-]{1,255}$/,
+    'must be the client ID from the Adobe Developer Console (letters, digits, - _ .)',
+  ),
+  'client-secret': z.string(),
+  'access-token': z
+    .string()
+    .transform((v) => v.replace(/^bearer\s+/i, ''))
+    .refine((v) => v === '' || headerSafe.test(v), 'contains characters a token cannot have'),
+  'org-id': required('the IMS organization ID, ending in @AdobeOrg').regex(
+    /^[A-Za-z0-9]+@AdobeOrg$/,
+    "must be an IMS organization ID ending in '@AdobeOrg'",
+  ),
+  'sandbox-name': z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,255}$/, 'may hold only letters, digits and hyphens (such as prod or dev-2)'),
+  scopes: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.length > 0, 'must name at least one scope')
+    .refine((list) => list.every((s) => headerSafe.test(s)), 'must be scope names separated by commas')
+    .transform((list) => list.join(',')),
+  'source-type': z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(['auto', 'table', 'file'], { error: 'must be table, file or auto' })),
+  'delta-column': z.string(),
+  'start-time': z.string(),
+  'window-start': required('the start of the data window, a time or a duration such as 24h'),
+  'window-end': z.string(),
+  wait: booleanInput,
+  timeout: duration(MAX_TIMEOUT_MS),
+  'poll-interval': duration(MAX_TIMEOUT_MS),
+  'request-timeout': duration(MAX_TIMEOUT_MS),
+  'fail-on-partial': booleanInput,
+  'dry-run': booleanInput,
+  'platform-url': z.string().transform(serviceUrl),
+  'ims-url': z.string().transform(serviceUrl),
+});
+
+type RawInputs = z.output<typeof rawInputs>;
+
+/** Reads every input into Settings, or throws one InputError that names each bad input. */
+export function readSettings(source: InputSource, nowMs: number = Date.now()): Settings {
+  const values = {} as Record<InputName, string>;
+  for (const name of INPUT_NAMES) {
+    const value = source.getInput(name);
+    if (value && SECRET_INPUTS.has(name)) source.setSecret(value);
+    values[name] = value || (INPUT_DEFAULTS as Record<string, string>)[name] || '';
+  }
+
+  // Each input on its own first, so that every bad one is named, each once.
+  const problems: string[] = [];
+  const raw = {} as Record<InputName, unknown>;
+  for (const name of INPUT_NAMES) {
+    const result = rawInputs.shape[name].safeParse(values[name]);
+    if (result.success) {
+      raw[name] = result.data;
+    } else {
+      problems.push(describe(name, result.error.issues[0]!.message, values));
+      // Stand-in so the checks across inputs still run: the default, or the text as given.
+      const fallback = (INPUT_DEFAULTS as Record<string, string>)[name];
+      raw[name] = fallback === undefined ? values[name] : rawInputs.shape[name].parse(fallback);
+    }
+  }
+  const settings = buildSettings(raw as RawInputs, nowMs, problems);
+  if (problems.length > 0) throw new InputError(joinProblems(problems));
+  return settings;
+}
+
+function describe(name: InputName, message: string, values: Record<InputName, string>): string {
+  // Quote what the user gave (never a secret) when the message does not already.
+  const value = values[name];
+  const quote = !SECRET_INPUTS.has(name) && value && !message.includes('got ') && !message.startsWith('is required');
+  return `Input '${name}' ${message}${quote ? `; got '${value}'` : ''}`;
+}
+
+function joinProblems(problems: string[]): string {
+  return problems.length === 1 ? problems[0]! : `${problems.length} inputs are not right:\n- ${problems.join('\n- ')}`;
+}
+
+/** The checks that read more than one input, and the times that depend on `now`. */
+function buildSettings(raw: RawInputs, nowMs: number, problems: string[]): Settings {
+  const problem = (name: InputName, message: string) => problems.push(`Input '${name}' ${message}`);
+  const time = (name: InputName, value: string): number => {
+    try {
+      return parseTime(value, nowMs);
+    } catch (error) {
+      if (!(error instanceof TimeFormatError)) throw error;
+      problem(name, error.message);
+      return Number.NaN;
+    }
+  };
+
+  let credentials: Credentials | undefined;
+  if (raw['client-secret'] && raw['access-token']) {
+    problem('client-secret', "and 'access-token' are both set: give one of them, not both");
+  } else if (raw['client-secret']) {
+    credentials = { kind: 'client-secret', clientSecret: raw['client-secret'], scopes: raw.scopes };
+  } else if (raw['access-token']) {
+    credentials = { kind: 'access-token', accessToken: raw['access-token'] };
+  } else {
+    problem('client-secret', "or 'access-token' is required: set one of them (from a repository secret)");
+  }
+
+  const deltaColumn = raw['delta-column'] || undefined;
+  const sourceType = raw['source-type'] === 'auto' ? (deltaColumn ? 'table' : 'file') : raw['source-type'];
+  if (sourceType === 'file' && deltaColumn) {
+    problem('delta-column', "is for table-based sources only; remove it or set 'source-type: table'");
+  }
+
+  const startTime = time('start-time', raw['start-time']);
+  const windowEnd = time('window-end', raw['window-end']);
+  let windowStart: number;
+  if (/^\s*\d+\s*(ms|s|m|h|d)/i.test(raw['window-start'])) {
+    windowStart = Number.NaN;
+    try {
+      windowStart = windowEnd - Math.floor(parseDuration(raw['window-start']) / 1000);
+    } catch (error) {
+      if (!(error instanceof TimeFormatError)) throw error;
+      problem('window-start', error.message);
+    }
+  } else {
+    windowStart = time('window-start', raw['window-start']);
+  }
+  if (windowStart >= windowEnd) {
+    problem('window-end', `must be after 'window-start' (the window is ${windowStart} to ${windowEnd}, unix seconds)`);
+  }
+
+  return {
+    flowId: raw['flow-id'],
+    clientId: raw['client-id'],
+    credentials: credentials!,
+    orgId: raw['org-id'],
+    sandboxName: raw['sandbox-name'],
+    sourceType,
+    deltaColumn,
+    startTime,
+    windowStart,
+    windowEnd,
+    wait: raw.wait,
+    timeoutMs: raw.timeout,
+    pollIntervalMs: raw['poll-interval'],
+    requestTimeoutMs: raw['request-timeout'],
+    failOnPartial: raw['fail-on-partial'],
+    dryRun: raw['dry-run'],
+    platformUrl: raw['platform-url'],
+    imsUrl: raw['ims-url'],
+  };
+}

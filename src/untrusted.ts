@@ -1,0 +1,26 @@
+// Text that comes from the service (error messages, statuses, file names) is untrusted. The runner
+// reads any log line starting with `::` as a workflow command, so such text is folded onto one line
+// and only ever printed after words of our own; it is also kept short.
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** One line of at most `max` characters, with no control characters. */
+export function inert(text: unknown, max = 500): string {
+  const line = String(text ?? '').replace(CONTROL, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** A short excerpt of a body, for errors about answers we could not read. */
+export function excerpt(body: string, max = 200): string {
+  const line = inert(body, max);
+  return line === '' ? '(empty)' : `'${line}'`;
+}
+
+/** JSON.parse that answers undefined for a body that is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,51 @@
+// Waiting for a run: read its status every poll interval until it is final, the deadline passes,
+// or the job is cancelled. How a status is read, and what time it is, are passed in.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Run } from './flow-service.js';
+import { isFinal } from './status.js';
+
+export type WaitEnd = 'final' | 'timeout' | 'cancelled';
+
+export interface WaitOptions {
+  /** The run as last known (from the run request). */
+  run: Run;
+  readRun: (signal: AbortSignal) => Promise<Run>;
+  pollIntervalMs: number;
+  /** Epoch ms: no read starts after it. */
+  deadline: number;
+  signal: AbortSignal;
+  /** Called once per status change, not once per read. */
+  onStatusChange?: (run: Run, previous: string | undefined) => void;
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface WaitResult {
+  end: WaitEnd;
+  /** The last run read, whatever the end. */
+  run: Run;
+  reads: number;
+}
+
+export async function waitForRun(options: WaitOptions): Promise<WaitResult> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+  let run = options.run;
+  let reads = 0;
+  try {
+    while (!isFinal(run.status)) {
+      const left = options.deadline - now();
+      if (left <= 0) return { end: 'timeout', run, reads };
+      // The last read lands on the deadline itself rather than a whole interval early.
+      await sleep(Math.min(options.pollIntervalMs, left), options.signal);
+      const next = await options.readRun(options.signal);
+      reads += 1;
+      if (next.status !== run.status) options.onStatusChange?.(next, run.status);
+      run = next;
+    }
+    return { end: 'final', run, reads };
+  } catch (error) {
+    if (options.signal.aborted) return { end: 'cancelled', run, reads };
+    throw error;
+  }
+}

@@ -9,7 +9,7 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
 type Unit = keyof typeof UNIT_MS;
 
 const ISO_8601 =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Thrown with a message that completes the sentence "Input 'x' ..." */
 export class TimeFormatError extends Error {}
@@ -22,8 +22,13 @@ export function parseTime(text: string, nowMs: number): number {
   if (/^\d+$/.test(value)) {
     seconds = Number(value);
   } else if (ISO_8601.test(value)) {
+    // Date.parse rolls 2023-02-30 over into March: check the calendar first.
+    const [year, month, day, hour, minute, second] = ISO_8601.exec(value)!.slice(1).map((f) => Number(f ?? 0));
+    const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+    if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59) {
+      throw new TimeFormatError(`is not a real date and time: '${value}'`);
+    }
     seconds = Math.floor(Date.parse(value) / 1000);
-    if (Number.isNaN(seconds)) throw new TimeFormatError(`is not a real date and time: '${value}'`);
   } else {
     throw new TimeFormatError(
       `must be unix seconds (1700000000), ISO 8601 with a zone (2023-11-14T22:13:20Z) or 'now'; got '${value}'`,

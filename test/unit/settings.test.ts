@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { INPUT_DEFAULTS, InputError, readSettings, type InputName } from '../../src/settings.ts';
+
+const NOW = Date.UTC(2023, 10, 14, 22, 13, 20); // 1700000000
+
+function read(inputs: Partial<Record<InputName, string>>) {
+  const masked: string[] = [];
+  const base: Partial<Record<InputName, string>> = {
+    'flow-id': '3abea21c-7e36-4be1-bec1-d3bad0e3e0de',
+    'client-id': 'abc123',
+    'client-secret': 's3cret',
+    'org-id': '0123456789ABCDEF01234567@AdobeOrg',
+    'window-start': '24h',
+  };
+  const all = { ...base, ...inputs };
+  const settings = readSettings({ getInput: (n) => all[n] ?? '', setSecret: (v) => masked.push(v) }, NOW);
+  return { settings, masked };
+}
+
+function problem(inputs: Partial<Record<InputName, string>>): string {
+  try {
+    read(inputs);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('readSettings', () => {
+  it('applies the documented defaults', () => {
+    const { settings } = read({});
+    expect(settings).toMatchObject({
+      sandboxName: 'prod',
+      sourceType: 'file',
+      deltaColumn: undefined,
+      startTime: 1700000000,
+      windowEnd: 1700000000,
+      windowStart: 1700000000 - 86400,
+      wait: false,
+      timeoutMs: 3_600_000,
+      pollIntervalMs: 30_000,
+      requestTimeoutMs: 30_000,
+      failOnPartial: false,
+      dryRun: false,
+      platformUrl: 'https://platform.adobe.io',
+      imsUrl: 'https://ims-na1.adobelogin.com',
+      credentials: { kind: 'client-secret', clientSecret: 's3cret', scopes: INPUT_DEFAULTS.scopes },
+    });
+  });
+
+  it('masks the secret inputs as it reads them', () => {
+    expect(read({}).masked).toEqual(['s3cret']);
+    expect(read({ 'client-secret': '', 'access-token': 'tok.en' }).masked).toEqual(['tok.en']);
+  });
+
+  it('picks table for auto when a delta column is set', () => {
+    expect(read({ 'delta-column': 'DOB' }).settings).toMatchObject({ sourceType: 'table', deltaColumn: 'DOB' });
+    expect(read({ 'source-type': 'TABLE' }).settings.sourceType).toBe('table');
+  });
+
+  it('takes a window start as a duration before the window end', () => {
+    const { settings } = read({ 'window-end': '2023-11-14T00:00:00Z', 'window-start': '1h30m' });
+    expect(settings.windowEnd).toBe(1699920000);
+    expect(settings.windowStart).toBe(1699920000 - 5400);
+  });
+
+  it('accepts booleans in any case', () => {
+    expect(read({ wait: 'True', 'dry-run': 'FALSE', 'fail-on-partial': 'tRuE' }).settings).toMatchObject({
+      wait: true,
+      dryRun: false,
+      failOnPartial: true,
+    });
+  });
+
+  it('normalises scopes and strips a pasted "Bearer " prefix', () => {
+    expect(read({ scopes: ' openid , AdobeID,,' }).settings.credentials).toMatchObject({ scopes: 'openid,AdobeID' });
+    expect(read({ 'client-secret': '', 'access-token': 'Bearer abc.def' }).settings.credentials).toEqual({
+      kind: 'access-token',
+      accessToken: 'abc.def',
+    });
+  });
+
+  it('allows plain http for loopback hosts only, and drops a trailing slash', () => {
+    expect(read({ 'platform-url': 'http://127.0.0.1:8080/' }).settings.platformUrl).toBe('http://127.0.0.1:8080');
+    expect(read({ 'ims-url': 'http://localhost:9/' }).settings.imsUrl).toBe('http://localhost:9');
+    expect(read({ 'platform-url': 'https://gw.example.com/adobe/' }).settings.platformUrl).toBe('https://gw.example.com/adobe');
+    expect(problem({ 'platform-url': 'http://10.0.0.1' })).toMatch(/must use https/);
+    expect(problem({ 'platform-url': 'https://u:p@platform.adobe.io' })).toMatch(/credentials, a query or a fragment/);
+    expect(problem({ 'ims-url': 'not a url' })).toMatch(/Input 'ims-url' must be a URL/);
+  });
+
+  it('names every bad input once, in one error', () => {
+    const message = problem({ 'flow-id': 'x', 'org-id': '', wait: 'maybe', 'client-secret': '' });
+    expect(message).toMatch(/^4 inputs are not right:/);
+    expect(message.match(/Input 'org-id'/g)).toHaveLength(1);
+    expect(message).toContain("Input 'flow-id' must be a dataflow ID");
+    expect(message).toContain("Input 'wait' must be true or false; got 'maybe'");
+    expect(message).toContain("Input 'client-secret' or 'access-token' is required");
+  });
+
+  it('never quotes a secret', () => {
+    expect(problem({ 'access-token': 'has space', 'client-secret': '' })).not.toContain('has space');
+  });
+
+  it.each([
+    [{ timeout: '0s' }, /Input 'timeout' must be longer than zero/],
+    [{ timeout: '8d' }, /Input 'timeout' must be 7d or less/],
+    [{ 'sandbox-name': 'a/b' }, /Input 'sandbox-name'/],
+    [{ 'sandbox-name': '-dev' }, /Input 'sandbox-name'/],
+    [{ 'client-id': 'abc\r\nx-injected: 1' }, /Input 'client-id'/],
+    [{ 'window-start': '1700000000', 'window-end': '1600000000' }, /Input 'window-end' must be after 'window-start'/],
+    [{ 'window-start': '1h1h' }, /Input 'window-start' names the unit 'h' twice/],
+  ])('rejects %o', (inputs, message) => {
+    expect(problem(inputs)).toMatch(message);
+  });
+});

@@ -39,7 +39,12 @@ export interface Fault {
   reset?: 'before' | 'after';
   /** Act, then answer 200/201 with this body instead of the real one. */
   malformed?: string;
+  /** Apply `delayMs` and `status` after acting (the run exists, the answer goes wrong) instead of before. */
+  afterActing?: boolean;
 }
+
+/** Decides a fault for the n-th request (from 1) of a route; for soak tests. */
+export type FaultPlan = (route: Route, n: number) => Fault | undefined;
 
 export interface EmulatorOptions {
   clientId?: string;
@@ -53,6 +58,7 @@ export interface EmulatorOptions {
   pageSize?: number;
   /** Runs that exist before the test starts (for the flow's list). */
   existingRuns?: Array<{ flowId: string; createdAt: number; params: Record<string, unknown> }>;
+  faultPlan?: FaultPlan;
 }
 
 export interface RecordedRequest {
@@ -175,9 +181,12 @@ export class Emulator {
     };
 
     const fault = route === 'other' ? undefined : this.takeFault(route);
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (fault?.reset === 'before') return reset();
-    if (fault?.status) return send(fault.status, fault.body ?? '', fault.headers);
+    const pause = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : undefined);
+    if (fault && !fault.afterActing) {
+      await pause(fault.delayMs);
+      if (fault.reset === 'before') return reset();
+      if (fault.status) return send(fault.status, fault.body ?? '', fault.headers);
+    }
 
     let answer: { status: number; body: unknown };
     if (route === 'create') {
@@ -187,19 +196,32 @@ export class Emulator {
         answer = this.answer(route, req, url, body);
       } finally {
         // Hold each create a moment so that concurrent ones overlap measurably.
-        await new Promise((r) => setTimeout(r, 20));
+        await pause(20);
         this.createsInFlight -= 1;
       }
     } else {
       answer = this.answer(route, req, url, body);
+    }
+    if (fault?.afterActing) {
+      await pause(fault.delayMs);
+      if (fault.status) return send(fault.status, fault.body ?? '', fault.headers);
     }
     if (fault?.reset === 'after') return reset();
     if (fault?.malformed !== undefined && answer.status < 300) return send(answer.status, fault.malformed);
     send(answer.status, answer.body);
   }
 
+  /** Faults injected and spent, for the fault table: route and kind. */
+  readonly faultsApplied: Array<{ route: Route; kind: string }> = [];
+
   private takeFault(route: Route): Fault | undefined {
+    const planned = this.options.faultPlan?.(route, this.count(route));
+    if (planned) {
+      this.faultsApplied.push({ route, kind: faultKind(planned) });
+      return planned;
+    }
     const fault = this.faults.find((f) => f.route === route && f.left > 0);
+    if (fault) this.faultsApplied.push({ route, kind: faultKind(fault) });
     if (fault) fault.left -= 1;
     return fault;
   }
@@ -359,6 +381,13 @@ export class Emulator {
           : [],
     };
   }
+}
+
+export function faultKind(f: Fault): string {
+  if (f.reset) return `reset ${f.reset}`;
+  if (f.malformed !== undefined) return 'malformed body';
+  const parts = [f.status ? `HTTP ${f.status}` : '', f.headers?.['retry-after'] !== undefined ? `Retry-After ${f.headers['retry-after']}` : '', f.delayMs ? `delay ${f.delayMs} ms` : ''];
+  return parts.filter(Boolean).join(', ') + (f.afterActing ? ' (after acting)' : '');
 }
 
 function routeOf(method: string, path: string): Route | 'other' {

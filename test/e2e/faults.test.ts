@@ -1,0 +1,341 @@
+// Issue #3: the bundled action under faults. Each test injects one kind of fault into the emulator
+// and checks what a user relies on: the step ends right, no run is started twice, nothing leaks.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator, type EmulatorOptions, type Fault } from '../emulator/emulator.ts';
+import { baseInputs, FLOW_ID, leakedSecrets, runAction, workflowCommands, type ActionResult } from './harness.ts';
+import { startProxy, type RecordingProxy } from './proxy.ts';
+
+let emulator: Emulator;
+let proxy: RecordingProxy | undefined;
+afterEach(async () => {
+  await emulator?.close();
+  await proxy?.close();
+  proxy = undefined;
+});
+
+async function emulate(options: EmulatorOptions = {}): Promise<Emulator> {
+  emulator = await startEmulator({ flows: { [FLOW_ID]: { statuses: ['inProgress', 'success'] } }, ...options });
+  return emulator;
+}
+
+const waiting = (extra: Record<string, string> = {}) =>
+  baseInputs(emulator, { wait: 'true', 'poll-interval': '20ms', 'request-timeout': '1s', ...extra });
+
+function expectNoLeak(result: ActionResult) {
+  expect(leakedSecrets(result, [emulator.clientSecret, ...emulator.tokensMintedList])).toEqual([]);
+}
+
+describe('transient faults on the token request and status reads are retried', () => {
+  it.each<[string, Fault]>([
+    ['429 with Retry-After in seconds', { route: 'token', status: 429, headers: { 'retry-after': '1' }, body: '{"error_code":"429050","message":"Too many requests"}' }],
+    ['503 with Retry-After as a date', { route: 'token', status: 503, headers: { 'retry-after': new Date(Date.now() - 1000).toUTCString() } }],
+    ['500', { route: 'read', status: 500, times: 2 }],
+    ['502', { route: 'read', status: 502 }],
+    ['504', { route: 'read', status: 504, headers: { 'retry-after': '0' } }],
+    ['a connection reset', { route: 'read', reset: 'before', times: 2 }],
+    ['a reset of the token request', { route: 'token', reset: 'before' }],
+  ])('%s', async (_name, fault) => {
+    await emulate();
+    emulator.inject(fault);
+    const result = await runAction(waiting(), { env: { RUNNER_DEBUG: '1' } });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.status).toBe('success');
+    expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
+    expect(emulator.tokensMinted).toBe(1);
+    // Each retry is logged at debug level, with its reason.
+    expect(result.stdout).toMatch(/::debug::Retrying (POST|GET) .* \(retry 1\): (HTTP \d{3}|ECONNRESET|UND_ERR_SOCKET)/);
+    expectNoLeak(result);
+  });
+
+  it('honours a Retry-After in seconds before retrying', async () => {
+    await emulate();
+    emulator.inject({ route: 'read', status: 429, headers: { 'retry-after': '1' } });
+    const result = await runAction(waiting());
+    expect(result.code).toBe(0);
+    const reads = emulator.requests.filter((r) => r.route === 'read');
+    expect(reads[1]!.at - reads[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives up at the timeout rather than retry past it', async () => {
+    await emulate();
+    emulator.inject({ route: 'read', status: 503, headers: { 'retry-after': '30' } });
+    const result = await runAction(waiting({ timeout: '2s' }));
+    expect(result.code).toBe(1);
+    expect(result.ms).toBeLessThan(6000);
+    expect(result.errors[0]).toMatch(/HTTP 503/);
+    expect(result.outputs['run-id']).toBe(emulator.runsOf(FLOW_ID)[0]!.id);
+  });
+
+  it('does not retry a 4xx status read', async () => {
+    await emulate();
+    emulator.inject({ route: 'read', status: 404, body: '{"title":"Not found","errorMessage":"Run gone"}' });
+    const result = await runAction(waiting());
+    expect(result.code).toBe(1);
+    expect(emulator.count('read')).toBe(1);
+    expect(result.errors[0]).toContain('HTTP 404: Not found; Run gone');
+  });
+});
+
+describe('every request has its own time limit', () => {
+  it('a status read that hangs past request-timeout is abandoned and retried', async () => {
+    await emulate();
+    emulator.inject({ route: 'read', delayMs: 5000 });
+    const result = await runAction(waiting({ 'request-timeout': '300ms' }));
+    expect(result.code).toBe(0);
+    expect(result.ms).toBeLessThan(4000);
+    expect(result.stdout).toMatch(/Retrying GET .*UND_ERR_HEADERS_TIMEOUT/);
+  });
+
+  it('a token request that hangs cannot hang the step', async () => {
+    await emulate();
+    emulator.inject({ route: 'token', delayMs: 10_000, times: 20 });
+    const result = await runAction(waiting({ 'request-timeout': '200ms', timeout: '1500ms' }));
+    expect(result.code).toBe(1);
+    expect(result.ms).toBeLessThan(5000);
+    expect(result.errors[0]).toMatch(/POST \/ims\/token\/v3 failed: UND_ERR_HEADERS_TIMEOUT/);
+  });
+});
+
+describe('a run request is never sent twice for one step', () => {
+  it('drops the connection after the run was created: the run is found and adopted', async () => {
+    await emulate();
+    emulator.inject({ route: 'create', reset: 'after' });
+    const result = await runAction(waiting());
+    expect(result.code, result.stdout).toBe(0);
+    const runs = emulator.runsOf(FLOW_ID);
+    expect(runs).toHaveLength(1);
+    expect(emulator.count('create')).toBe(1);
+    expect(emulator.count('list')).toBe(1);
+    expect(result.outputs['run-id']).toBe(runs[0]!.id);
+    expect(result.warnings[0]).toMatch(/answer to the run request was lost/);
+    expect(result.stdout).toContain(`Found run ${runs[0]!.id}`);
+  });
+
+  it.each([502, 504, 500])('answers %d after creating the run: adopted, not sent again', async (status) => {
+    await emulate();
+    emulator.inject({ route: 'create', status, afterActing: true, body: '{"error_code":"502001","message":"Bad gateway"}' });
+    const result = await runAction(baseInputs(emulator));
+    expect(result.code).toBe(0);
+    expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
+    expect(emulator.count('create')).toBe(1);
+    expect(result.outputs['run-id']).toBe(emulator.runsOf(FLOW_ID)[0]!.id);
+  });
+
+  it('times out waiting for the answer after the run was created: adopted', async () => {
+    await emulate();
+    emulator.inject({ route: 'create', delayMs: 3000, afterActing: true });
+    const result = await runAction(baseInputs(emulator, { 'request-timeout': '300ms' }));
+    expect(result.code).toBe(0);
+    expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
+    expect(emulator.count('create')).toBe(1);
+  });
+
+  it('drops the connection before creating anything: looks, finds none, sends once more', async () => {
+    await emulate();
+    emulator.inject({ route: 'create', reset: 'before' });
+    const result = await runAction(baseInputs(emulator));
+    expect(result.code).toBe(0);
+    expect(emulator.count('create')).toBe(2);
+    expect(emulator.count('list')).toBe(1);
+    expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
+  });
+
+  it('finds its run on a later page of the flow, among older runs with other windows', async () => {
+    const existingRuns = Array.from({ length: 45 }, (_, i) => ({
+      flowId: FLOW_ID,
+      createdAt: Date.now() - (50 - i) * 1000,
+      params: { windowStartTime: 1600000000 + i, windowEndTime: 1600003600 + i },
+    }));
+    await emulate({ pageSize: 20, existingRuns });
+    emulator.inject({ route: 'create', reset: 'after' });
+    const result = await runAction(baseInputs(emulator));
+    expect(result.code).toBe(0);
+    expect(emulator.count('create')).toBe(1);
+    expect(emulator.count('list')).toBe(3);
+    const mine = emulator.runsOf(FLOW_ID).filter((r) => Number(r.params.windowEndTime) > 1700000000);
+    expect(mine).toHaveLength(1);
+    expect(result.outputs['run-id']).toBe(mine[0]!.id);
+  });
+
+  it.each([429, 503])('retries a %d run request: the service did nothing', async (status) => {
+    await emulate();
+    emulator.inject({ route: 'create', status, headers: { 'retry-after': '0' }, times: 2 });
+    const result = await runAction(baseInputs(emulator));
+    expect(result.code).toBe(0);
+    expect(emulator.count('create')).toBe(3);
+    expect(emulator.count('list')).toBe(0);
+    expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
+  });
+
+  it('retries a refused connection, which certainly did nothing', async () => {
+    await emulate();
+    // Nothing listens on port 9 of loopback: every attempt is refused; the step gives up at its timeout.
+    const result = await runAction(baseInputs(emulator, { 'platform-url': 'http://127.0.0.1:9', timeout: '2s' }), { env: { RUNNER_DEBUG: '1' } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/Retrying POST \/data\/foundation\/flowservice\/runs .*ECONNREFUSED/);
+    expect(result.errors[0]).toMatch(/ECONNREFUSED/);
+    expect(result.ms).toBeLessThan(6000);
+  });
+
+  it('stops after three lost answers with no run found, and says to check Platform', async () => {
+    await emulate();
+    emulator.inject({ route: 'create', reset: 'before', times: 3 });
+    const result = await runAction(baseInputs(emulator));
+    expect(result.code).toBe(1);
+    expect(emulator.count('create')).toBe(3);
+    expect(result.errors[0]).toMatch(/sent 3 times and each answer was lost.*Check Dataflow activity in Platform/);
+  });
+});
+
+describe('expired tokens', () => {
+  it('mints one new token when Platform rejects the first during a long wait', async () => {
+    await emulate({ tokenUses: 3, flows: { [FLOW_ID]: { statuses: ['inProgress', 'inProgress', 'inProgress', 'inProgress', 'success'] } } });
+    const result = await runAction(waiting());
+    expect(result.code, result.stdout).toBe(0);
+    expect(emulator.tokensMinted).toBe(2);
+    expect(result.outputs.status).toBe('success');
+    expect(result.masked).toEqual(expect.arrayContaining(emulator.tokensMintedList));
+    expectNoLeak(result);
+  });
+
+  it('fails clearly when a given access-token expires', async () => {
+    await emulate({ tokenUses: 2 });
+    const token = emulator.issueToken();
+    const result = await runAction(waiting({ 'client-secret': '', 'access-token': token }));
+    expect(result.code).toBe(1);
+    expect(emulator.tokensMinted).toBe(0);
+    expect(result.errors[0]).toMatch(/rejected the 'access-token' \(401\): it has expired or was revoked.*401013: Oauth token is not valid/);
+    expect(result.outputs['run-id']).toBeDefined();
+    expect(leakedSecrets(result, [token])).toEqual([]);
+  });
+});
+
+describe('cancellation', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s while waiting: stops at once, keeps outputs, writes the summary', async (signal) => {
+    await emulate({ flows: { [FLOW_ID]: { statuses: ['inProgress'] } } });
+    let sentAt = 0;
+    const result = await runAction(waiting({ 'poll-interval': '200ms' }), {
+      onStart: (child) => {
+        const timer = setInterval(() => {
+          if (emulator.count('read') >= 2) {
+            clearInterval(timer);
+            sentAt = Date.now();
+            child.kill(signal);
+          }
+        }, 10);
+      },
+    });
+    const exitedAfter = Date.now() - sentAt;
+    expect(result.code).not.toBe(0);
+    expect(exitedAfter).toBeLessThan(1000);
+    const runId = emulator.runsOf(FLOW_ID)[0]!.id;
+    expect(result.outputs['run-id']).toBe(runId);
+    expect(result.outputs.status).toBe('inProgress');
+    expect(result.errors[0]).toMatch(new RegExp(`cancelled while waiting for run ${runId} \\(last status: inProgress\\).*goes on in Platform`));
+    expect(result.summary).toContain(runId);
+    expect(result.summary).toContain('inProgress');
+    const readsAtExit = emulator.count('read');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(emulator.count('read')).toBe(readsAtExit); // no read after the signal
+  });
+});
+
+describe('proxies', () => {
+  it('sends every request through HTTP_PROXY', async () => {
+    await emulate();
+    proxy = await startProxy();
+    const result = await runAction(waiting(), { env: { HTTP_PROXY: proxy.url } });
+    expect(result.code).toBe(0);
+    expect(proxy.seen.length).toBe(emulator.requests.length);
+    expect(proxy.seen.some((s) => s.includes('/ims/token/v3'))).toBe(true);
+    expect(proxy.seen.some((s) => s.includes('/flowservice/runs'))).toBe(true);
+  });
+
+  it('goes direct for hosts in NO_PROXY', async () => {
+    await emulate();
+    proxy = await startProxy();
+    const result = await runAction(waiting(), { env: { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' } });
+    expect(result.code).toBe(0);
+    expect(proxy.seen).toEqual([]);
+  });
+});
+
+describe('malformed answers fail clearly, quoting a short excerpt', () => {
+  it.each<[string, Fault, RegExp]>([
+    ['a run request answered with HTML', { route: 'create', malformed: '<html><body>Gateway says hi</body></html>' }, /run request with HTTP 201 and a body that is not a run: '<html><body>Gateway says hi<\/body><\/html>'/],
+    ['a run request answered with empty items', { route: 'create', malformed: '{"items":[]}' }, /body that is not a run: '\{"items":\[\]\}'/],
+    ['a status read of the wrong shape', { route: 'read', malformed: '{"items":[{"name":"no id"}]}' }, /read of run .* body that is not a run/],
+    ['a status read that is not JSON', { route: 'read', malformed: 'x'.repeat(5000) }, /body that is not a run: 'x{100,199}…'/],
+    ['a token answer without a token', { route: 'token', malformed: '{"token_type":"bearer"}' }, /IMS answered 200 without an access token \(answer keys: token_type\)/],
+  ])('%s', async (_name, fault, message) => {
+    await emulate();
+    emulator.inject(fault);
+    const result = await runAction(waiting());
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(message);
+    expect(result.stderr).toBe('');
+    expect(emulator.runsOf(FLOW_ID).length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('text from the service is untrusted', () => {
+  const hostile = 'Bad row\n::add-mask::x\n::error::pwned\n::set-output name=run-id::evil\n##[error]old style\r\n  ::warning::indented';
+
+  it('cannot become a workflow command, from an error body', async () => {
+    await emulate();
+    emulator.inject({ route: 'create', status: 400, body: JSON.stringify({ title: hostile, errorMessage: hostile }) });
+    const result = await runAction(baseInputs(emulator));
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain('Bad row ::add-mask::x ::error::pwned');
+    expect(workflowCommands(result.stdout).filter((l) => !/^::(add-mask|error|debug)::/.test(l))).toEqual([]);
+    expect(result.masked).not.toContain('x');
+    expect(result.outputs['run-id']).toBeUndefined();
+  });
+
+  it('cannot become a workflow command, from run errors and statuses', async () => {
+    const errors = [{ code: 'X\n::error::code', message: hostile }];
+    await emulate({ flows: { [FLOW_ID]: { statuses: ['in\n::add-mask::Progress', 'failed'], errors } } });
+    const result = await runAction(waiting());
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    const commandLines = workflowCommands(result.stdout);
+    expect(commandLines.filter((l) => !/^::(add-mask|error|debug)::/.test(l))).toEqual([]);
+    expect(result.masked).toEqual(expect.not.arrayContaining(['x', 'Progress']));
+    expect(result.summary).not.toMatch(/^::/m);
+  });
+});
+
+describe('soak: 200 status reads, one in five faulty', () => {
+  it('ends right, with one run, two tokens at most, and no leaked secret', async () => {
+    const kinds: Fault[] = [
+      { route: 'read', status: 503, headers: { 'retry-after': '0' } },
+      { route: 'read', status: 429, headers: { 'retry-after': '0' } },
+      { route: 'read', status: 500, headers: { 'retry-after': '0' } },
+      { route: 'read', status: 502, headers: { 'retry-after': '0' } },
+      { route: 'read', reset: 'before' },
+      { route: 'read', status: 504, headers: { 'retry-after': '0' } },
+      { route: 'read', malformed: undefined, delayMs: 400 },
+    ];
+    let planned = 0;
+    await emulate({
+      tokenUses: 120,
+      flows: { [FLOW_ID]: { statuses: [...Array(165).fill('inProgress'), 'success'] } },
+      faultPlan: (route, n) => (route === 'read' && n % 5 === 0 ? kinds[planned++ % kinds.length] : undefined),
+    });
+    const result = await runAction(waiting({ 'poll-interval': '5ms', 'request-timeout': '250ms', timeout: '2m' }), { timeoutMs: 120_000 });
+    expect(result.code, result.errors.join('\n')).toBe(0);
+    expect(result.outputs.status).toBe('success');
+    // A read abandoned at request-timeout still advances the run on the server, as it would at Adobe,
+    // and the 401 that renews the token does not: so count reads and faults, not statuses.
+    const reads = emulator.count('read');
+    expect(reads).toBeGreaterThanOrEqual(200);
+    expect(planned).toBe(Math.floor(reads / 5));
+    expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
+    expect(emulator.count('create')).toBe(1);
+    expect(emulator.tokensMinted).toBe(2); // the first expired after 120 uses
+    expect(result.stdout.match(/→ inProgress/g)).toHaveLength(1);
+    expectNoLeak(result);
+  }, 120_000);
+});

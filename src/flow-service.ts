@@ -1,9 +1,10 @@
 // The Flow Service `/runs` calls: the request headers, every documented answer shape, Adobe's error
 // bodies, and the one rule that matters most: a run request is never sent twice for one step.
-import { z } from 'zod';
-import { backoffMs, certainlyNotSent, NetworkError, type HttpClient, type HttpResponse, type RetryMode } from './http.js';
-import { AuthError, type TokenSource } from './ims.js';
 import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { backoffMs, certainlyNotSent, NetworkError, type RetryMode } from './faults.js';
+import type { HttpClient, HttpResponse } from './http.js';
+import { AuthError, type TokenSource } from './ims.js';
 import { excerpt, inert, parseJson } from './untrusted.js';
 
 export interface RunParams {

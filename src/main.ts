@@ -2,7 +2,6 @@
 // optionally wait for it, and report. Errors become one failed step, never a stack trace.
 import * as core from '@actions/core';
 import { buildRunRequest, FlowServiceClient } from './flow-service.js';
-import { HttpClient } from './http.js';
 import { tokenSource } from './ims.js';
 import { Report, renderSummary } from './report.js';
 import { Secrets } from './secrets.js';
@@ -29,6 +28,8 @@ export async function run(): Promise<void> {
     return;
   }
 
+  // undici is the heaviest module: load it only now that the inputs are known to be good.
+  const { HttpClient } = await import(/* webpackMode: "eager" */ './http.js');
   const cancel = cancelOnSignals();
   const http = new HttpClient({ requestTimeoutMs: settings.requestTimeoutMs, deadline: startedAt + settings.timeoutMs, debug: core.debug });
   const report = new Report(settings, secrets, startedAt);

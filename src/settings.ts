@@ -229,7 +229,10 @@ function joinProblems(problems: string[]): string {
 
 /** The checks that read more than one input, and the times that depend on `now`. */
 function buildSettings(raw: RawInputs, nowMs: number, problems: string[]): Settings {
-  const problem = (name: InputName, message: string) => problems.push(`Input '${name}' ${message}`);
+  // An input already reported on its own is not reported again through a check that reads it.
+  const problem = (name: InputName, message: string) => {
+    if (!problems.some((p) => p.startsWith(`Input '${name}' `))) problems.push(`Input '${name}' ${message}`);
+  };
   const time = (name: InputName, value: string): number => {
     try {
       return parseTime(value, nowMs);

@@ -59,6 +59,8 @@ export interface EmulatorOptions {
   /** Runs that exist before the test starts (for the flow's list). */
   existingRuns?: Array<{ flowId: string; createdAt: number; params: Record<string, unknown> }>;
   faultPlan?: FaultPlan;
+  /** Hold each run request this long before answering, so concurrent ones overlap measurably. */
+  createHoldMs?: number;
 }
 
 export interface RecordedRequest {
@@ -100,7 +102,10 @@ export class Emulator {
   private readonly server: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
-  constructor(private readonly options: EmulatorOptions = {}) {
+  private readonly options: EmulatorOptions;
+
+  constructor(options: EmulatorOptions = {}) {
+    this.options = options;
     this.clientId = options.clientId ?? 'test-client-id';
     this.clientSecret = options.clientSecret ?? 'test-client-secret-5f1d9c';
     this.orgId = options.orgId ?? '0123456789ABCDEF01234567@AdobeOrg';
@@ -195,8 +200,7 @@ export class Emulator {
       try {
         answer = this.answer(route, req, url, body);
       } finally {
-        // Hold each create a moment so that concurrent ones overlap measurably.
-        await pause(20);
+        await pause(this.options.createHoldMs);
         this.createsInFlight -= 1;
       }
     } else {

@@ -115,3 +115,16 @@ describe('readSettings', () => {
     expect(problem(inputs)).toMatch(message);
   });
 });
+
+describe('readSettings with nothing set', () => {
+  it('names each missing input once', () => {
+    let message = '';
+    try {
+      readSettings({ getInput: () => '', setSecret: () => {} }, NOW);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.match(/Input 'window-start'/g)).toHaveLength(1);
+    expect(message).toMatch(/^5 inputs are not right:/);
+  });
+});

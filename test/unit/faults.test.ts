@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, isRetryable, parseRetryAfter } from '../../src/http.ts';
+import { backoffMs, isRetryable, parseRetryAfter } from '../../src/faults.ts';
 
 describe('parseRetryAfter', () => {
   const now = Date.UTC(2026, 0, 1, 0, 0, 0);

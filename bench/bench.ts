@@ -18,7 +18,9 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rows: Array<{ figure: string; value: string; floor: string; ratio: string; budget: string }> = [];
 function row(figure: string, value: string, floor: string, ratio: string, budget = '') {
   rows.push({ figure, value, floor, ratio, budget });
-  console.log(`${figure.padEnd(44)} ${value.padStart(14)}  floor ${floor.padStart(12)}  ${ratio.padStart(8)}  ${budget}`);
+  console.log(
+    `${figure.padEnd(44)} ${value.padStart(14)}  floor ${floor.padStart(12)}  ${ratio.padStart(8)}  ${budget}`,
+  );
 }
 const verdict = (ok: boolean, text: string) => `${ok ? 'within' : 'OVER'} budget (${text})`;
 
@@ -85,7 +87,11 @@ function dependencyCost(name: string, code: string, baseMs: number): string {
   writeFileSync(entry, code);
   try {
     const ncc = join(ROOT, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
-    const built = spawnSync(process.execPath, [ncc, 'build', entry, '-o', dir, '--minify', '--target', 'es2024', '-q'], { stdio: 'ignore' });
+    const built = spawnSync(
+      process.execPath,
+      [ncc, 'build', entry, '-o', dir, '--minify', '--target', 'es2024', '-q'],
+      { stdio: 'ignore' },
+    );
     if (built.status !== 0) return 'could not bundle';
   } finally {
     rmSync(entry);
@@ -101,7 +107,13 @@ wall(['-e', '0']); // warm the file cache
 const base = median(Array.from({ length: RUNS }, () => wall(['-e', '0'])));
 row('node -e 0', ms(base), '', '1.00x');
 const failing = median(Array.from({ length: RUNS }, () => wall([ACTION])));
-row('fail on a missing required input', ms(failing), ms(base), `${(failing / base).toFixed(2)}x`, verdict(failing / base <= 3.5, '≤ 3.5x'));
+row(
+  'fail on a missing required input',
+  ms(failing),
+  ms(base),
+  `${(failing / base).toFixed(2)}x`,
+  verdict(failing / base <= 3.5, '≤ 3.5x'),
+);
 const creating = await withEmulator({}, async (emulator) => {
   const env = inputsEnv(emulator);
   const times: number[] = [];
@@ -112,7 +124,13 @@ const creating = await withEmulator({}, async (emulator) => {
   }
   return median(times);
 });
-row('create one run, no wait', ms(creating), ms(base), `${(creating / base).toFixed(2)}x`, verdict(creating / base <= 6, '≤ 6x'));
+row(
+  'create one run, no wait',
+  ms(creating),
+  ms(base),
+  `${(creating / base).toFixed(2)}x`,
+  verdict(creating / base <= 6, '≤ 6x'),
+);
 const distBytes = readdirSync(join(ROOT, 'dist'))
   .filter((f) => f.endsWith('.js'))
   .reduce((sum, f) => sum + statSync(join(ROOT, 'dist', f)).size, 0);
@@ -131,8 +149,20 @@ const N = 5;
 await withEmulator({ statuses: [...Array(N - 1).fill('inProgress'), 'success'] }, async (emulator) => {
   await runAction(inputsEnv(emulator, { wait: 'true', 'poll-interval': '10ms' }));
   const total = emulator.requests.length;
-  row(`requests for a run of ${N} reads`, String(total), String(N + 2), `${(total / (N + 2)).toFixed(2)}x`, verdict(total === N + 2, 'at the floor'));
-  row('tokens minted per step', String(emulator.tokensMinted), '1', `${emulator.tokensMinted.toFixed(2)}x`, verdict(emulator.tokensMinted === 1, 'at the floor'));
+  row(
+    `requests for a run of ${N} reads`,
+    String(total),
+    String(N + 2),
+    `${(total / (N + 2)).toFixed(2)}x`,
+    verdict(total === N + 2, 'at the floor'),
+  );
+  row(
+    'tokens minted per step',
+    String(emulator.tokensMinted),
+    '1',
+    `${emulator.tokensMinted.toFixed(2)}x`,
+    verdict(emulator.tokensMinted === 1, 'at the floor'),
+  );
 });
 
 // 3. Finish latency: from the run turning final (by the emulator's clock) to the action's exit.
@@ -149,8 +179,20 @@ for (let i = 0; i < RUNS; i++) {
   });
 }
 const fraction = mean(latencies) / interval;
-row(`finish latency, poll-interval ${interval} ms (mean)`, `${fraction.toFixed(2)} interval`, '0', '', verdict(mean(latencies) <= interval / 2 + 100, '≤ 0.5 interval + 100 ms'));
-row('exit after reading the final status (max)', ms(Math.max(...afterRead)), '0', '', verdict(Math.max(...afterRead) <= 100, '≤ 100 ms'));
+row(
+  `finish latency, poll-interval ${interval} ms (mean)`,
+  `${fraction.toFixed(2)} interval`,
+  '0',
+  '',
+  verdict(mean(latencies) <= interval / 2 + 100, '≤ 0.5 interval + 100 ms'),
+);
+row(
+  'exit after reading the final status (max)',
+  ms(Math.max(...afterRead)),
+  '0',
+  '',
+  verdict(Math.max(...afterRead) <= 100, '≤ 100 ms'),
+);
 
 // 4. Memory while waiting on a run for 200 reads; the floor is bare Node polling the same endpoint
 // 200 times with its built-in fetch, no action code at all.
@@ -183,8 +225,20 @@ await withEmulator({ statuses: [...Array(199).fill('inProgress'), 'success'] }, 
   const early = rssAt(50);
   const late = rssAt(200);
   const peak = result.peakRssKiB / 1024;
-  row('peak RSS over 200 reads', `${peak.toFixed(1)} MiB`, `${floorRss.toFixed(1)} MiB`, `${(peak / floorRss).toFixed(2)}x`, verdict(peak < 90, '< 90 MiB'));
-  row('RSS growth from read 50 to read 200', `${((late - early) / 1024).toFixed(1)} MiB`, '0', '', verdict(late - early < 5 * 1024, 'flat: < 5 MiB'));
+  row(
+    'peak RSS over 200 reads',
+    `${peak.toFixed(1)} MiB`,
+    `${floorRss.toFixed(1)} MiB`,
+    `${(peak / floorRss).toFixed(2)}x`,
+    verdict(peak < 90, '< 90 MiB'),
+  );
+  row(
+    'RSS growth from read 50 to read 200',
+    `${((late - early) / 1024).toFixed(1)} MiB`,
+    '0',
+    '',
+    verdict(late - early < 5 * 1024, 'flat: < 5 MiB'),
+  );
 });
 
 rmSync(join(ROOT, 'bench/.tmp'), { recursive: true, force: true });

@@ -19,7 +19,8 @@ export function renderTables(actionYml: string): { inputs: string; outputs: stri
     '| input | required | default | description |',
     '| --- | --- | --- | --- |',
     ...Object.entries(action.inputs).map(
-      ([name, i]) => `| \`${name}\` | ${i.required ? 'yes' : 'no'} | ${i.default === undefined ? '' : `\`${cell(i.default)}\``} | ${cell(i.description)} |`,
+      ([name, i]) =>
+        `| \`${name}\` | ${i.required ? 'yes' : 'no'} | ${i.default === undefined ? '' : `\`${cell(i.default)}\``} | ${cell(i.description)} |`,
     ),
   ].join('\n');
   const outputs = [

@@ -30,10 +30,7 @@ const metricsSchema = z.looseObject({
     })
     .optional()
     .catch(undefined),
-  durationSummary: z
-    .looseObject({ startedAtUTC: count, completedAtUTC: count })
-    .optional()
-    .catch(undefined),
+  durationSummary: z.looseObject({ startedAtUTC: count, completedAtUTC: count }).optional().catch(undefined),
   sizeSummary: z.looseObject({ inputBytes: count, outputBytes: count }).optional().catch(undefined),
   recordSummary: z
     .looseObject({
@@ -55,7 +52,10 @@ const activitySchema = z.looseObject({
   statusSummary: z
     .looseObject({
       errors: z.array(errorEntry).optional().catch(undefined),
-      extensions: z.looseObject({ errors: z.array(errorEntry).optional().catch(undefined) }).optional().catch(undefined),
+      extensions: z
+        .looseObject({ errors: z.array(errorEntry).optional().catch(undefined) })
+        .optional()
+        .catch(undefined),
     })
     .optional()
     .catch(undefined),
@@ -93,12 +93,14 @@ export interface Run {
   errors: ServiceErrorEntry[];
 }
 
-// Three shapes answer a run request: {items: [run]}, {id, etag} and the whole run.
+// Three shapes answer a run request: {items: [run]}, {id, etag} and the whole run; reads use the first.
 const listAnswer = z.looseObject({
   items: z.array(runSchema),
-  _links: z.looseObject({ next: z.looseObject({ href: z.string() }).optional().catch(undefined) }).optional().catch(undefined),
+  _links: z
+    .looseObject({ next: z.looseObject({ href: z.string() }).optional().catch(undefined) })
+    .optional()
+    .catch(undefined),
 });
-const oneRunAnswer = z.union([listAnswer, runSchema]);
 
 /** The service said no, or said something we cannot use. The message is safe and complete. */
 export class ServiceError extends Error {
@@ -224,7 +226,14 @@ export class FlowServiceClient {
     { body, retry, signal }: { body?: string; retry: RetryMode; signal?: AbortSignal },
   ): Promise<HttpResponse> {
     const send = (token: string) =>
-      this.options.http.send({ method, url: `${this.base}${path}`, headers: this.headers(token, body), body, retry, signal });
+      this.options.http.send({
+        method,
+        url: `${this.base}${path}`,
+        headers: this.headers(token, body),
+        body,
+        retry,
+        signal,
+      });
     const token = await this.options.tokens.current(signal);
     const res = await send(token);
     if (res.status !== 401) return res;
@@ -232,7 +241,8 @@ export class FlowServiceClient {
     try {
       renewed = await this.options.tokens.renew(token, signal);
     } catch (error) {
-      if (error instanceof AuthError) throw new AuthError(`${error.message} ${serviceError(res, 'accept the token').message}`);
+      if (error instanceof AuthError)
+        throw new AuthError(`${error.message} ${serviceError(res, 'accept the token').message}`);
       throw error;
     }
     this.options.log.info('Platform no longer accepts the access token (401): minted a new one.');
@@ -251,13 +261,16 @@ export class FlowServiceClient {
   }
 
   private parseRun(res: HttpResponse, what: string, runId?: string): Run {
-    const answer = oneRunAnswer.safeParse(parseJson(res.text));
-    if (!answer.success) throw malformed(res, what);
-    const data = answer.data;
-    if (!('items' in data) || !Array.isArray(data.items)) return toRun(data as RunBody);
-    const item = data.items.find((r) => r.id === runId) ?? data.items[0];
-    if (!item) throw malformed(res, what);
-    return toRun(item);
+    const json = parseJson(res.text);
+    const list = listAnswer.safeParse(json);
+    if (list.success) {
+      const item = list.data.items.find((r) => r.id === runId) ?? list.data.items[0];
+      if (!item) throw malformed(res, what); // an empty `items`
+      return toRun(item);
+    }
+    const single = runSchema.safeParse(json);
+    if (!single.success) throw malformed(res, what);
+    return toRun(single.data);
   }
 }
 
@@ -310,7 +323,10 @@ const gatewayError = z.looseObject({
   type: z.unknown().optional(),
   title: z.unknown().optional(),
   errorMessage: z.unknown().optional(),
-  report: z.looseObject({ 'detailed-message': z.unknown().optional(), 'request-id': z.unknown().optional() }).optional().catch(undefined),
+  report: z
+    .looseObject({ 'detailed-message': z.unknown().optional(), 'request-id': z.unknown().optional() })
+    .optional()
+    .catch(undefined),
 });
 
 /** "Flow Service could not X: HTTP 400 FLOW-1430-400: title; detail (request ID r)". */
@@ -331,11 +347,18 @@ export function serviceError(res: HttpResponse, action: string): ServiceError {
   const detail = parts.length > 0 ? parts.join('; ') : excerpt(res.text);
   const codeText = code ? ` ${inert(code, 60)}` : '';
   const request = requestId ? ` (request ID ${inert(requestId, 80)})` : '';
-  return new ServiceError(`Flow Service could not ${action}: HTTP ${res.status}${codeText}: ${detail}${request}`, res.status, code);
+  return new ServiceError(
+    `Flow Service could not ${action}: HTTP ${res.status}${codeText}: ${detail}${request}`,
+    res.status,
+    code,
+  );
 }
 
 function malformed(res: HttpResponse, what: string): ServiceError {
-  return new ServiceError(`Flow Service answered ${what} with HTTP ${res.status} and a body that is not a run: ${excerpt(res.text)}`, res.status);
+  return new ServiceError(
+    `Flow Service answered ${what} with HTTP ${res.status} and a body that is not a run: ${excerpt(res.text)}`,
+    res.status,
+  );
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -350,7 +373,11 @@ export function buildRunRequest(run: {
   windowEnd: number;
   deltaColumn: string | undefined;
 }): RunRequest {
-  const params: RunParams = { startTime: run.startTime, windowStartTime: run.windowStart, windowEndTime: run.windowEnd };
+  const params: RunParams = {
+    startTime: run.startTime,
+    windowStartTime: run.windowStart,
+    windowEndTime: run.windowEnd,
+  };
   if (run.deltaColumn) params.deltaColumn = { name: run.deltaColumn };
   return { flowId: run.flowId, params };
 }

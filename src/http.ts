@@ -87,7 +87,8 @@ export class HttpClient {
       const fault = err as UndiciError;
       const kind = { status: fault.statusCode, code: fault.statusCode === undefined ? fault.code : undefined };
       if (!isRetryable(mode, kind) || state.counter > MAX_RETRIES) return cb(err);
-      const delay = parseRetryAfter(fault.headers?.['retry-after'], this.now()) ?? backoffMs(state.counter, this.random);
+      const delay =
+        parseRetryAfter(fault.headers?.['retry-after'], this.now()) ?? backoffMs(state.counter, this.random);
       if (this.now() + delay > this.options.deadline) {
         this.options.debug(`Not retrying ${target} after ${describeFault(fault)}: the step's timeout comes first`);
         return cb(err);

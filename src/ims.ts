@@ -43,13 +43,14 @@ export function tokenSource(options: TokenSourceOptions): TokenSource {
 function givenToken(token: string): TokenSource {
   return {
     minted: 0,
-    current: async () => token,
-    renew: async () => {
-      throw new AuthError(
-        "Platform rejected the 'access-token' (401): it has expired or was revoked. Pass a fresh token, " +
-          "or pass 'client-secret' instead so the action mints its own.",
-      );
-    },
+    current: () => Promise.resolve(token),
+    renew: () =>
+      Promise.reject(
+        new AuthError(
+          "Platform rejected the 'access-token' (401): it has expired or was revoked. Pass a fresh token, " +
+            "or pass 'client-secret' instead so the action mints its own.",
+        ),
+      ),
   };
 }
 
@@ -102,18 +103,28 @@ async function requestToken(
   const json = parseJson(res.text);
   if (res.status !== 200) {
     const body = imsError.safeParse(json);
-    const detail = body.success && (body.data.error || body.data.error_description)
-      ? [body.data.error, body.data.error_description].filter(Boolean).map((t) => inert(t)).join(': ')
-      : excerpt(res.text);
-    const hint = res.status === 400 || res.status === 401
-      ? " Check 'client-id', 'client-secret' and 'scopes' against the project's OAuth Server-to-Server credential."
-      : '';
+    const detail =
+      body.success && (body.data.error || body.data.error_description)
+        ? [body.data.error, body.data.error_description]
+            .filter(Boolean)
+            .map((t) => inert(t))
+            .join(': ')
+        : excerpt(res.text);
+    const hint =
+      res.status === 400 || res.status === 401
+        ? " Check 'client-id', 'client-secret' and 'scopes' against the project's OAuth Server-to-Server credential."
+        : '';
     throw new AuthError(`IMS refused to issue an access token (HTTP ${res.status}): ${detail}.${hint}`);
   }
   const answer = tokenAnswer.safeParse(json);
   if (!answer.success) {
     // Name the keys, never the values: a malformed answer may still hold a token.
-    const keys = json && typeof json === 'object' ? Object.keys(json).map((k) => inert(k, 40)).join(', ') : 'not JSON';
+    const keys =
+      json && typeof json === 'object'
+        ? Object.keys(json)
+            .map((k) => inert(k, 40))
+            .join(', ')
+        : 'not JSON';
     throw new AuthError(`IMS answered ${res.status} without an access token (answer keys: ${keys || 'none'})`);
   }
   return answer.data.access_token;

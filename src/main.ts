@@ -22,16 +22,23 @@ export async function run(): Promise<void> {
   const request = buildRunRequest(settings);
 
   if (settings.dryRun) {
-    core.info(`Dry run: nothing is sent. This request would go to ${settings.platformUrl}/data/foundation/flowservice/runs:`);
+    core.info(
+      `Dry run: nothing is sent. This request would go to ${settings.platformUrl}/data/foundation/flowservice/runs:`,
+    );
     core.info(JSON.stringify(request, null, 2));
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary({ settings, dryRunRequest: request }), true).write();
+    if (process.env.GITHUB_STEP_SUMMARY)
+      await core.summary.addRaw(renderSummary({ settings, dryRunRequest: request }), true).write();
     return;
   }
 
   // undici is the heaviest module: load it only now that the inputs are known to be good.
   const { HttpClient } = await import(/* webpackMode: "eager" */ './http.js');
   const cancel = cancelOnSignals();
-  const http = new HttpClient({ requestTimeoutMs: settings.requestTimeoutMs, deadline: startedAt + settings.timeoutMs, debug: core.debug });
+  const http = new HttpClient({
+    requestTimeoutMs: settings.requestTimeoutMs,
+    deadline: startedAt + settings.timeoutMs,
+    debug: core.debug,
+  });
   const report = new Report(settings, secrets, startedAt);
   try {
     const tokens = tokenSource({ ...settings, http, addSecret: (v) => secrets.add(v) });

@@ -40,12 +40,16 @@ export class Report {
     core.setOutput('run-id', run.id);
     core.setOutput('etag', run.etag ?? '');
     core.setOutput('status', run.status ?? 'scheduled');
-    core.info(`Created run ${run.id} of flow ${this.story.settings.flowId} (status: ${inert(run.status ?? 'scheduled', 60)}).`);
+    core.info(
+      `Created run ${run.id} of flow ${this.story.settings.flowId} (status: ${inert(run.status ?? 'scheduled', 60)}).`,
+    );
   }
 
   statusChanged(run: Run, previous: string | undefined): void {
     const elapsed = formatDuration(Date.now() - this.startedAt);
-    core.info(`Run ${run.id}: ${inert(previous ?? 'unknown', 60)} → ${inert(run.status ?? 'unknown', 60)} (after ${elapsed})`);
+    core.info(
+      `Run ${run.id}: ${inert(previous ?? 'unknown', 60)} → ${inert(run.status ?? 'unknown', 60)} (after ${elapsed})`,
+    );
   }
 
   /** The wait ended: outputs, then an annotation that says what happened in words a user can act on. */
@@ -61,13 +65,18 @@ export class Report {
     const status = inert(run.status ?? 'unknown', 60);
     const goesOn = `The run goes on in Platform (Sources > Dataflows > ${settings.flowId} > Dataflow activity); runs cannot be cancelled through the API.`;
     if (result.end === 'timeout') {
-      return this.fail(`Run ${run.id} did not finish within ${formatDuration(settings.timeoutMs)} (last status: ${status}). ${goesOn}`);
+      return this.fail(
+        `Run ${run.id} did not finish within ${formatDuration(settings.timeoutMs)} (last status: ${status}). ${goesOn}`,
+      );
     }
     if (result.end === 'cancelled') {
       return this.fail(`The job was cancelled while waiting for run ${run.id} (last status: ${status}). ${goesOn}`);
     }
     const outcome = classifyStatus(run.status);
-    const errors = run.errors.length > 0 ? `: ${run.errors.map((e) => (e.code ? `${e.code} ${e.message}` : e.message)).join('; ')}` : '';
+    const errors =
+      run.errors.length > 0
+        ? `: ${run.errors.map((e) => (e.code ? `${e.code} ${e.message}` : e.message)).join('; ')}`
+        : '';
     if (outcome === 'failure') return this.fail(`Run ${run.id} of flow ${settings.flowId} ended ${status}${errors}`);
     if (outcome === 'partial') {
       const message = `Run ${run.id} of flow ${settings.flowId} partially succeeded${errors}`;
@@ -116,9 +125,15 @@ export function renderSummary(story: RunStory): string {
     rows.push(['Duration', runDuration ?? `${formatDuration(story.waitedMs ?? 0)} (waited)`]);
     const r = m?.recordSummary;
     const written = sum(r?.createdRecordCount, r?.updatedRecordCount);
-    rows.push(['Records', `${num(r?.inputRecordCount)} in · ${num(written)} written · ${num(r?.failedRecordCount)} failed`]);
+    rows.push([
+      'Records',
+      `${num(r?.inputRecordCount)} in · ${num(written)} written · ${num(r?.failedRecordCount)} failed`,
+    ]);
     const f = m?.fileSummary;
-    rows.push(['Files', `${num(f?.inputFileCount)} in · ${num(f?.outputFileCount)} written · ${num(f?.failedFileCount)} failed`]);
+    rows.push([
+      'Files',
+      `${num(f?.inputFileCount)} in · ${num(f?.outputFileCount)} written · ${num(f?.failedFileCount)} failed`,
+    ]);
   }
   const lines = [`### ${title}`, '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
   if (run && run.errors.length > 0) {
@@ -128,7 +143,14 @@ export function renderSummary(story: RunStory): string {
   }
   if (story.failure) lines.push(`**Why the step failed:** ${esc(story.failure)}`, '');
   if (story.dryRunRequest) {
-    lines.push('The request that would be sent:', '', '```json', JSON.stringify(story.dryRunRequest, null, 2), '```', '');
+    lines.push(
+      'The request that would be sent:',
+      '',
+      '```json',
+      JSON.stringify(story.dryRunRequest, null, 2),
+      '```',
+      '',
+    );
   }
   return lines.join('\n');
 }

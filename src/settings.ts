@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { parseDuration, parseTime, TimeFormatError } from './time.js';
 
 export type Credentials =
-  | { kind: 'client-secret'; clientSecret: string; scopes: string }
-  | { kind: 'access-token'; accessToken: string };
+  { kind: 'client-secret'; clientSecret: string; scopes: string } | { kind: 'access-token'; accessToken: string };
 
 export interface Settings {
   flowId: string;
@@ -164,7 +163,12 @@ const rawInputs = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,255}$/, 'may hold only letters, digits and hyphens (such as prod or dev-2)'),
   scopes: z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((list) => list.length > 0, 'must name at least one scope')
     .refine((list) => list.every((s) => headerSafe.test(s)), 'must be scope names separated by commas')
     .transform((list) => list.join(',')),

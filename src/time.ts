@@ -8,8 +8,7 @@ export const LATEST_TIME = Date.UTC(2100, 0, 1) / 1000;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 type Unit = keyof typeof UNIT_MS;
 
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Thrown with a message that completes the sentence "Input 'x' ..." */
 export class TimeFormatError extends Error {}
@@ -23,9 +22,10 @@ export function parseTime(text: string, nowMs: number): number {
     seconds = Number(value);
   } else if (ISO_8601.test(value)) {
     // Date.parse rolls 2023-02-30 over into March: check the calendar first.
-    const [year, month, day, hour, minute, second] = ISO_8601.exec(value)!.slice(1).map((f) => Number(f ?? 0));
-    const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-    if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59) {
+    const fields = (ISO_8601.exec(value) ?? []).slice(1, 7).map((f) => Number(f ?? 0));
+    const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = fields;
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) {
       throw new TimeFormatError(`is not a real date and time: '${value}'`);
     }
     seconds = Math.floor(Date.parse(value) / 1000);

@@ -2,12 +2,21 @@
 // reads any log line starting with `::` as a workflow command, so such text is folded onto one line
 // and only ever printed after words of our own; it is also kept short.
 
+// Control characters (C0, DEL, C1) and the Unicode line separators: anything that could end a line.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
 /** One line of at most `max` characters, with no control characters. */
 export function inert(text: unknown, max = 500): string {
-  const line = String(text ?? '').replace(CONTROL, ' ').trim();
+  const line = asText(text).replace(CONTROL, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 /** A short excerpt of a body, for errors about answers we could not read. */

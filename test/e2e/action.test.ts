@@ -23,7 +23,9 @@ function expectClean(result: ActionResult, ...extraSecrets: string[]) {
 describe('creating a run', () => {
   it('starts a file-based run and sets run-id, etag and status at once', async () => {
     await emulate();
-    const result = await runAction(baseInputs(emulator, { 'window-start': '2023-11-14T00:00:00Z', 'window-end': '1700000000' }));
+    const result = await runAction(
+      baseInputs(emulator, { 'window-start': '2023-11-14T00:00:00Z', 'window-end': '1700000000' }),
+    );
     expect(result.code).toBe(0);
     const [run] = emulator.runsOf(FLOW_ID);
     expect(run).toBeDefined();
@@ -61,10 +63,16 @@ describe('creating a run', () => {
 
   it('sends deltaColumn for a table-based source, picked by source-type auto', async () => {
     await emulate({ flows: { [FLOW_ID]: { sourceType: 'table' } } });
-    const result = await runAction(baseInputs(emulator, { 'delta-column': 'DOB', 'window-start': '1651584991', 'window-end': '1651585967' }));
+    const result = await runAction(
+      baseInputs(emulator, { 'delta-column': 'DOB', 'window-start': '1651584991', 'window-end': '1651585967' }),
+    );
     expect(result.code).toBe(0);
     const body = JSON.parse(emulator.requests.find((r) => r.route === 'create')!.body);
-    expect(body.params).toMatchObject({ windowStartTime: 1651584991, windowEndTime: 1651585967, deltaColumn: { name: 'DOB' } });
+    expect(body.params).toMatchObject({
+      windowStartTime: 1651584991,
+      windowEndTime: 1651585967,
+      deltaColumn: { name: 'DOB' },
+    });
     expectClean(result);
   });
 
@@ -140,7 +148,9 @@ describe('waiting for the run', () => {
     expect(warned.warnings[0]).toContain('partially succeeded');
     expect(warned.outputs.status).toBe('partialSuccess');
 
-    const failed = await runAction(baseInputs(emulator, { wait: 'true', 'poll-interval': '20ms', 'fail-on-partial': 'TRUE' }));
+    const failed = await runAction(
+      baseInputs(emulator, { wait: 'true', 'poll-interval': '20ms', 'fail-on-partial': 'TRUE' }),
+    );
     expect(failed.code).toBe(1);
     expect(failed.errors[0]).toContain('fail-on-partial');
     expectClean(failed);
@@ -172,7 +182,14 @@ describe('waiting for the run', () => {
 describe('dry run', () => {
   it('validates, prints the request, and sends nothing', async () => {
     await emulate();
-    const result = await runAction(baseInputs(emulator, { 'dry-run': 'true', 'delta-column': 'updated_at', 'window-start': '1700000000', 'window-end': '1700003600' }));
+    const result = await runAction(
+      baseInputs(emulator, {
+        'dry-run': 'true',
+        'delta-column': 'updated_at',
+        'window-start': '1700000000',
+        'window-end': '1700003600',
+      }),
+    );
     expect(result.code).toBe(0);
     expect(emulator.requests).toEqual([]);
     expect(result.stdout).toContain('"windowStartTime": 1700000000');
@@ -187,19 +204,39 @@ describe('bad input fails before any request, naming the input', () => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [
     ['a flow ID that is not a UUID', { 'flow-id': 'flow-123' }, /Input 'flow-id' must be a dataflow ID/],
     ['a missing flow ID', { 'flow-id': '' }, /Input 'flow-id' is required/],
-    ['a window end not after its start', { 'window-start': '1700000000', 'window-end': '1700000000' }, /Input 'window-end' must be after 'window-start'/],
-    ['a time in milliseconds', { 'window-start': '1700000000000' }, /Input 'window-start' is out of range.*milliseconds/],
+    [
+      'a window end not after its start',
+      { 'window-start': '1700000000', 'window-end': '1700000000' },
+      /Input 'window-end' must be after 'window-start'/,
+    ],
+    [
+      'a time in milliseconds',
+      { 'window-start': '1700000000000' },
+      /Input 'window-start' is out of range.*milliseconds/,
+    ],
     ["the tutorial's 11-digit typo", { 'window-end': '16515859567' }, /Input 'window-end' is out of range/],
     ['an ISO time without a zone', { 'start-time': '2023-11-14T22:13:20' }, /Input 'start-time' must be unix seconds/],
-    ['delta-column with a file source', { 'delta-column': 'DOB', 'source-type': 'file' }, /Input 'delta-column' is for table-based sources only/],
+    [
+      'delta-column with a file source',
+      { 'delta-column': 'DOB', 'source-type': 'file' },
+      /Input 'delta-column' is for table-based sources only/,
+    ],
     ['neither secret nor token', { 'client-secret': '' }, /Input 'client-secret' or 'access-token' is required/],
     ['both secret and token', { 'access-token': 'abc.def' }, /'client-secret' and 'access-token' are both set/],
     ['a non-boolean wait', { wait: 'yes' }, /Input 'wait' must be true or false; got 'yes'/],
     ['an unparseable duration', { timeout: '10 minutes' }, /Input 'timeout' must be a duration/],
     ['a duration without a unit', { 'poll-interval': '30' }, /Input 'poll-interval' must be a duration.*add a unit/],
-    ['a plain-http platform-url', { 'platform-url': 'http://platform.adobe.io' }, /Input 'platform-url' must use https/],
+    [
+      'a plain-http platform-url',
+      { 'platform-url': 'http://platform.adobe.io' },
+      /Input 'platform-url' must use https/,
+    ],
     ['a plain-http ims-url', { 'ims-url': 'http://ims.example.com' }, /Input 'ims-url' must use https/],
-    ['a sandbox name with a space', { 'sandbox-name': 'my sandbox' }, /Input 'sandbox-name' may hold only letters, digits and hyphens/],
+    [
+      'a sandbox name with a space',
+      { 'sandbox-name': 'my sandbox' },
+      /Input 'sandbox-name' may hold only letters, digits and hyphens/,
+    ],
     ['an org ID without @AdobeOrg', { 'org-id': '0123456789ABCDEF' }, /Input 'org-id' must be an IMS organization ID/],
     ['an unknown source type', { 'source-type': 'stream' }, /Input 'source-type' must be table, file or auto/],
   ];
@@ -226,7 +263,9 @@ describe('service errors', () => {
     await emulate({ flows: {} });
     const result = await runAction(baseInputs(emulator));
     expect(result.code).toBe(1);
-    expect(result.errors[0]).toMatch(/HTTP 400 FLOW-1430-400: Bad request; Flow with id .* not found \(request ID [\w-]+\)/);
+    expect(result.errors[0]).toMatch(
+      /HTTP 400 FLOW-1430-400: Bad request; Flow with id .* not found \(request ID [\w-]+\)/,
+    );
     expect(emulator.count('create')).toBe(1);
     expect(result.outputs['run-id']).toBeUndefined();
     expect(result.summary).toContain('No flow run was started');
@@ -237,7 +276,9 @@ describe('service errors', () => {
     await emulate();
     const result = await runAction(baseInputs(emulator, { 'client-secret': 'wrong-secret' }));
     expect(result.code).toBe(1);
-    expect(result.errors[0]).toContain('IMS refused to issue an access token (HTTP 401): invalid_client: invalid client_id or client_secret');
+    expect(result.errors[0]).toContain(
+      'IMS refused to issue an access token (HTTP 401): invalid_client: invalid client_id or client_secret',
+    );
     expect(emulator.count('create')).toBe(0);
     expectClean(result, 'wrong-secret');
   });

@@ -27,8 +27,19 @@ function expectNoLeak(result: ActionResult) {
 
 describe('transient faults on the token request and status reads are retried', () => {
   it.each<[string, Fault]>([
-    ['429 with Retry-After in seconds', { route: 'token', status: 429, headers: { 'retry-after': '1' }, body: '{"error_code":"429050","message":"Too many requests"}' }],
-    ['503 with Retry-After as a date', { route: 'token', status: 503, headers: { 'retry-after': new Date(Date.now() - 1000).toUTCString() } }],
+    [
+      '429 with Retry-After in seconds',
+      {
+        route: 'token',
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: '{"error_code":"429050","message":"Too many requests"}',
+      },
+    ],
+    [
+      '503 with Retry-After as a date',
+      { route: 'token', status: 503, headers: { 'retry-after': new Date(Date.now() - 1000).toUTCString() } },
+    ],
     ['500', { route: 'read', status: 500, times: 2 }],
     ['502', { route: 'read', status: 502 }],
     ['504', { route: 'read', status: 504, headers: { 'retry-after': '0' } }],
@@ -43,7 +54,9 @@ describe('transient faults on the token request and status reads are retried', (
     expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
     expect(emulator.tokensMinted).toBe(1);
     // Each retry is logged at debug level, with its reason.
-    expect(result.stdout).toMatch(/::debug::Retrying (POST|GET) .* \(retry 1\): (HTTP \d{3}|ECONNRESET|UND_ERR_SOCKET)/);
+    expect(result.stdout).toMatch(
+      /::debug::Retrying (POST|GET) .* \(retry 1\): (HTTP \d{3}|ECONNRESET|UND_ERR_SOCKET)/,
+    );
     expectNoLeak(result);
   });
 
@@ -113,7 +126,12 @@ describe('a run request is never sent twice for one step', () => {
 
   it.each([502, 504, 500])('answers %d after creating the run: adopted, not sent again', async (status) => {
     await emulate();
-    emulator.inject({ route: 'create', status, afterActing: true, body: '{"error_code":"502001","message":"Bad gateway"}' });
+    emulator.inject({
+      route: 'create',
+      status,
+      afterActing: true,
+      body: '{"error_code":"502001","message":"Bad gateway"}',
+    });
     const result = await runAction(baseInputs(emulator));
     expect(result.code).toBe(0);
     expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
@@ -170,7 +188,9 @@ describe('a run request is never sent twice for one step', () => {
   it('retries a refused connection, which certainly did nothing', async () => {
     await emulate();
     // Nothing listens on port 9 of loopback: every attempt is refused; the step gives up at its timeout.
-    const result = await runAction(baseInputs(emulator, { 'platform-url': 'http://127.0.0.1:9', timeout: '2s' }), { env: { RUNNER_DEBUG: '1' } });
+    const result = await runAction(baseInputs(emulator, { 'platform-url': 'http://127.0.0.1:9', timeout: '2s' }), {
+      env: { RUNNER_DEBUG: '1' },
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/Retrying POST \/data\/foundation\/flowservice\/runs .*ECONNREFUSED/);
     expect(result.errors[0]).toMatch(/ECONNREFUSED/);
@@ -189,7 +209,10 @@ describe('a run request is never sent twice for one step', () => {
 
 describe('expired tokens', () => {
   it('mints one new token when Platform rejects the first during a long wait', async () => {
-    await emulate({ tokenUses: 3, flows: { [FLOW_ID]: { statuses: ['inProgress', 'inProgress', 'inProgress', 'inProgress', 'success'] } } });
+    await emulate({
+      tokenUses: 3,
+      flows: { [FLOW_ID]: { statuses: ['inProgress', 'inProgress', 'inProgress', 'inProgress', 'success'] } },
+    });
     const result = await runAction(waiting());
     expect(result.code, result.stdout).toBe(0);
     expect(emulator.tokensMinted).toBe(2);
@@ -204,40 +227,47 @@ describe('expired tokens', () => {
     const result = await runAction(waiting({ 'client-secret': '', 'access-token': token }));
     expect(result.code).toBe(1);
     expect(emulator.tokensMinted).toBe(0);
-    expect(result.errors[0]).toMatch(/rejected the 'access-token' \(401\): it has expired or was revoked.*401013: Oauth token is not valid/);
+    expect(result.errors[0]).toMatch(
+      /rejected the 'access-token' \(401\): it has expired or was revoked.*401013: Oauth token is not valid/,
+    );
     expect(result.outputs['run-id']).toBeDefined();
     expect(leakedSecrets(result, [token])).toEqual([]);
   });
 });
 
 describe('cancellation', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s while waiting: stops at once, keeps outputs, writes the summary', async (signal) => {
-    await emulate({ flows: { [FLOW_ID]: { statuses: ['inProgress'] } } });
-    let sentAt = 0;
-    const result = await runAction(waiting({ 'poll-interval': '200ms' }), {
-      onStart: (child) => {
-        const timer = setInterval(() => {
-          if (emulator.count('read') >= 2) {
-            clearInterval(timer);
-            sentAt = Date.now();
-            child.kill(signal);
-          }
-        }, 10);
-      },
-    });
-    const exitedAfter = Date.now() - sentAt;
-    expect(result.code).not.toBe(0);
-    expect(exitedAfter).toBeLessThan(1000);
-    const runId = emulator.runsOf(FLOW_ID)[0]!.id;
-    expect(result.outputs['run-id']).toBe(runId);
-    expect(result.outputs.status).toBe('inProgress');
-    expect(result.errors[0]).toMatch(new RegExp(`cancelled while waiting for run ${runId} \\(last status: inProgress\\).*goes on in Platform`));
-    expect(result.summary).toContain(runId);
-    expect(result.summary).toContain('inProgress');
-    const readsAtExit = emulator.count('read');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(emulator.count('read')).toBe(readsAtExit); // no read after the signal
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s while waiting: stops at once, keeps outputs, writes the summary',
+    async (signal) => {
+      await emulate({ flows: { [FLOW_ID]: { statuses: ['inProgress'] } } });
+      let sentAt = 0;
+      const result = await runAction(waiting({ 'poll-interval': '200ms' }), {
+        onStart: (child) => {
+          const timer = setInterval(() => {
+            if (emulator.count('read') >= 2) {
+              clearInterval(timer);
+              sentAt = Date.now();
+              child.kill(signal);
+            }
+          }, 10);
+        },
+      });
+      const exitedAfter = Date.now() - sentAt;
+      expect(result.code).not.toBe(0);
+      expect(exitedAfter).toBeLessThan(1000);
+      const runId = emulator.runsOf(FLOW_ID)[0]!.id;
+      expect(result.outputs['run-id']).toBe(runId);
+      expect(result.outputs.status).toBe('inProgress');
+      expect(result.errors[0]).toMatch(
+        new RegExp(`cancelled while waiting for run ${runId} \\(last status: inProgress\\).*goes on in Platform`),
+      );
+      expect(result.summary).toContain(runId);
+      expect(result.summary).toContain('inProgress');
+      const readsAtExit = emulator.count('read');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(emulator.count('read')).toBe(readsAtExit); // no read after the signal
+    },
+  );
 });
 
 describe('proxies', () => {
@@ -262,11 +292,31 @@ describe('proxies', () => {
 
 describe('malformed answers fail clearly, quoting a short excerpt', () => {
   it.each<[string, Fault, RegExp]>([
-    ['a run request answered with HTML', { route: 'create', malformed: '<html><body>Gateway says hi</body></html>' }, /run request with HTTP 201 and a body that is not a run: '<html><body>Gateway says hi<\/body><\/html>'/],
-    ['a run request answered with empty items', { route: 'create', malformed: '{"items":[]}' }, /body that is not a run: '\{"items":\[\]\}'/],
-    ['a status read of the wrong shape', { route: 'read', malformed: '{"items":[{"name":"no id"}]}' }, /read of run .* body that is not a run/],
-    ['a status read that is not JSON', { route: 'read', malformed: 'x'.repeat(5000) }, /body that is not a run: 'x{100,199}…'/],
-    ['a token answer without a token', { route: 'token', malformed: '{"token_type":"bearer"}' }, /IMS answered 200 without an access token \(answer keys: token_type\)/],
+    [
+      'a run request answered with HTML',
+      { route: 'create', malformed: '<html><body>Gateway says hi</body></html>' },
+      /run request with HTTP 201 and a body that is not a run: '<html><body>Gateway says hi<\/body><\/html>'/,
+    ],
+    [
+      'a run request answered with empty items',
+      { route: 'create', malformed: '{"items":[]}' },
+      /body that is not a run: '\{"items":\[\]\}'/,
+    ],
+    [
+      'a status read of the wrong shape',
+      { route: 'read', malformed: '{"items":[{"name":"no id"}]}' },
+      /read of run .* body that is not a run/,
+    ],
+    [
+      'a status read that is not JSON',
+      { route: 'read', malformed: 'x'.repeat(5000) },
+      /body that is not a run: 'x{100,199}…'/,
+    ],
+    [
+      'a token answer without a token',
+      { route: 'token', malformed: '{"token_type":"bearer"}' },
+      /IMS answered 200 without an access token \(answer keys: token_type\)/,
+    ],
   ])('%s', async (_name, fault, message) => {
     await emulate();
     emulator.inject(fault);
@@ -280,7 +330,8 @@ describe('malformed answers fail clearly, quoting a short excerpt', () => {
 });
 
 describe('text from the service is untrusted', () => {
-  const hostile = 'Bad row\n::add-mask::x\n::error::pwned\n::set-output name=run-id::evil\n##[error]old style\r\n  ::warning::indented';
+  const hostile =
+    'Bad row\n::add-mask::x\n::error::pwned\n::set-output name=run-id::evil\n##[error]old style\r\n  ::warning::indented';
 
   it('cannot become a workflow command, from an error body', async () => {
     await emulate();
@@ -324,7 +375,9 @@ describe('soak: 200 status reads, one in five faulty', () => {
       flows: { [FLOW_ID]: { statuses: [...Array(165).fill('inProgress'), 'success'] } },
       faultPlan: (route, n) => (route === 'read' && n % 5 === 0 ? kinds[planned++ % kinds.length] : undefined),
     });
-    const result = await runAction(waiting({ 'poll-interval': '5ms', 'request-timeout': '250ms', timeout: '2m' }), { timeoutMs: 120_000 });
+    const result = await runAction(waiting({ 'poll-interval': '5ms', 'request-timeout': '250ms', timeout: '2m' }), {
+      timeoutMs: 120_000,
+    });
     expect(result.code, result.errors.join('\n')).toBe(0);
     expect(result.outputs.status).toBe('success');
     // A read abandoned at request-timeout still advances the run on the server, as it would at Adobe,

@@ -16,7 +16,13 @@ export async function startProxy(): Promise<RecordingProxy> {
     seen.push(`${req.method} ${req.url}`);
     const target = new URL(req.url!);
     const upstream = request(
-      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
       (answer) => {
         res.writeHead(answer.statusCode!, answer.headers);
         answer.pipe(res);

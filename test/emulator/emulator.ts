@@ -177,7 +177,11 @@ export class Emulator {
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-      res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req-${this.requests.length}`, ...headers });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-request-id': `req-${this.requests.length}`,
+        ...headers,
+      });
       res.end(text);
     };
     const reset = () => {
@@ -230,7 +234,12 @@ export class Emulator {
     return fault;
   }
 
-  private answer(route: Route | 'other', req: IncomingMessage, url: URL, body: string): { status: number; body: unknown } {
+  private answer(
+    route: Route | 'other',
+    req: IncomingMessage,
+    url: URL,
+    body: string,
+  ): { status: number; body: unknown } {
     if (route === 'token') return this.token(req, body);
     if (route === 'other') return { status: 404, body: { error_code: '404001', message: 'Not found' } };
     const denied = this.authorize(req);
@@ -246,12 +255,19 @@ export class Emulator {
     }
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'client_credentials') {
-      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' } };
+      return {
+        status: 400,
+        body: { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' },
+      };
     }
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
-      return { status: 401, body: { error: 'invalid_client', error_description: 'invalid client_id or client_secret' } };
+      return {
+        status: 401,
+        body: { error: 'invalid_client', error_description: 'invalid client_id or client_secret' },
+      };
     }
-    if (!form.get('scope')) return { status: 400, body: { error: 'invalid_scope', error_description: 'scope is required' } };
+    if (!form.get('scope'))
+      return { status: 400, body: { error: 'invalid_scope', error_description: 'scope is required' } };
     const token = `eyJ-emulated-${randomUUID()}`;
     this.tokens.set(token, { uses: 0 });
     return { status: 200, body: { access_token: token, token_type: 'bearer', expires_in: 86399 } };
@@ -260,14 +276,16 @@ export class Emulator {
   /** The gateway's checks, with its error bodies. */
   private authorize(req: IncomingMessage): { status: number; body: unknown } | undefined {
     const auth = String(req.headers.authorization ?? '');
-    if (!auth.startsWith('Bearer ')) return { status: 403, body: { error_code: '403010', message: 'Oauth token is missing.' } };
+    if (!auth.startsWith('Bearer '))
+      return { status: 403, body: { error_code: '403010', message: 'Oauth token is missing.' } };
     const token = this.tokens.get(auth.slice(7));
     if (!token) return { status: 401, body: { error_code: '401013', message: 'Oauth token is not valid' } };
     token.uses += 1;
     if (this.options.tokenUses !== undefined && token.uses > this.options.tokenUses) {
       return { status: 401, body: { error_code: '401013', message: 'Oauth token is not valid' } };
     }
-    if (req.headers['x-api-key'] !== this.clientId) return { status: 403, body: { error_code: '403003', message: 'Api Key is invalid' } };
+    if (req.headers['x-api-key'] !== this.clientId)
+      return { status: 403, body: { error_code: '403003', message: 'Api Key is invalid' } };
     if (req.headers['x-gw-ims-org-id'] !== this.orgId) {
       return { status: 403, body: { error_code: '403025', message: 'Profile is not valid' } };
     }
@@ -279,7 +297,8 @@ export class Emulator {
   }
 
   private create(req: IncomingMessage, text: string) {
-    if (req.headers['content-type'] !== 'application/json') return flowError(415, 'FLOW-1001-415', 'Content-Type must be application/json');
+    if (req.headers['content-type'] !== 'application/json')
+      return flowError(415, 'FLOW-1001-415', 'Content-Type must be application/json');
     let body: { flowId?: unknown; params?: Record<string, unknown> };
     try {
       body = JSON.parse(text);
@@ -302,7 +321,14 @@ export class Emulator {
     if (params.deltaColumn !== undefined && (flow.sourceType ?? 'file') === 'file') {
       return flowError(400, 'FLOW-1004-400', 'deltaColumn is not supported for file-based sources');
     }
-    const run: EmulatedRun = { id: randomUUID(), flowId: body.flowId as string, createdAt: Date.now(), params, etag: `"${randomUUID()}"`, reads: 0 };
+    const run: EmulatedRun = {
+      id: randomUUID(),
+      flowId: body.flowId as string,
+      createdAt: Date.now(),
+      params,
+      etag: `"${randomUUID()}"`,
+      reads: 0,
+    };
     this.runs.set(run.id, run);
     const shape = flow.createShape ?? 'items';
     if (shape === 'items') return { status: 201, body: { items: [{ id: run.id, etag: run.etag }] } };
@@ -329,7 +355,11 @@ export class Emulator {
     const nextHref = next ? `/runs?property=${url.searchParams.get('property')}&continuationToken=${next}` : undefined;
     return {
       status: 200,
-      body: { items: page.map((r) => this.runBody(r, this.statusOf(r, false))), _links: nextHref ? { next: { href: nextHref } } : {}, count: page.length },
+      body: {
+        items: page.map((r) => this.runBody(r, this.statusOf(r, false))),
+        _links: nextHref ? { next: { href: nextHref } } : {},
+        count: page.length,
+      },
     };
   }
 
@@ -375,13 +405,23 @@ export class Emulator {
                 skippedRecordCount: 0,
                 failedRecordCount: records.failed,
               },
-              fileSummary: { inputFileCount: files.input, outputFileCount: files.output, failedFileCount: files.failed },
+              fileSummary: {
+                inputFileCount: files.input,
+                outputFileCount: files.output,
+                failedFileCount: files.failed,
+              },
             }
           : {}),
       },
       activities:
         final && flow.activityErrors
-          ? [{ id: randomUUID(), name: 'Copy Activity', statusSummary: { status, extensions: { errors: flow.activityErrors } } }]
+          ? [
+              {
+                id: randomUUID(),
+                name: 'Copy Activity',
+                statusSummary: { status, extensions: { errors: flow.activityErrors } },
+              },
+            ]
           : [],
     };
   }
@@ -390,7 +430,11 @@ export class Emulator {
 export function faultKind(f: Fault): string {
   if (f.reset) return `reset ${f.reset}`;
   if (f.malformed !== undefined) return 'malformed body';
-  const parts = [f.status ? `HTTP ${f.status}` : '', f.headers?.['retry-after'] !== undefined ? `Retry-After ${f.headers['retry-after']}` : '', f.delayMs ? `delay ${f.delayMs} ms` : ''];
+  const parts = [
+    f.status ? `HTTP ${f.status}` : '',
+    f.headers?.['retry-after'] !== undefined ? `Retry-After ${f.headers['retry-after']}` : '',
+    f.delayMs ? `delay ${f.delayMs} ms` : '',
+  ];
   return parts.filter(Boolean).join(', ') + (f.afterActing ? ' (after acting)' : '');
 }
 

@@ -34,7 +34,9 @@ describe('action.yml', () => {
   });
 
   it('marks as required the inputs without which nothing can run', () => {
-    const required = Object.entries(action.inputs).filter(([, i]) => i.required).map(([n]) => n);
+    const required = Object.entries(action.inputs)
+      .filter(([, i]) => i.required)
+      .map(([n]) => n);
     expect(required.sort()).toEqual(['client-id', 'flow-id', 'org-id', 'window-start']);
   });
 

@@ -29,7 +29,13 @@ describe('backoffMs', () => {
 describe('isRetryable', () => {
   it('retries every transient fault of an idempotent request', () => {
     for (const status of [429, 500, 502, 503, 504]) expect(isRetryable('idempotent', { status })).toBe(true);
-    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']) {
+    for (const code of [
+      'ECONNRESET',
+      'ECONNREFUSED',
+      'UND_ERR_SOCKET',
+      'UND_ERR_HEADERS_TIMEOUT',
+      'UND_ERR_BODY_TIMEOUT',
+    ]) {
       expect(isRetryable('idempotent', { code })).toBe(true);
     }
     for (const status of [400, 401, 403, 404, 409]) expect(isRetryable('idempotent', { status })).toBe(false);

@@ -34,7 +34,12 @@ function violations(value: unknown, schema: Schema, root: Record<string, Schema>
 describe.skipIf(!haveSpec)('the run request matches CreateFlowRunRequest in flow-service.yaml', () => {
   const spec = haveSpec ? parse(readFileSync(SPEC, 'utf8')) : undefined;
   const schemas = spec?.components?.schemas as Record<string, Schema>;
-  const base = { flowId: '3abea21c-7e36-4be1-bec1-d3bad0e3e0de', startTime: 1700000000, windowStart: 1699913600, windowEnd: 1700000000 };
+  const base = {
+    flowId: '3abea21c-7e36-4be1-bec1-d3bad0e3e0de',
+    startTime: 1700000000,
+    windowStart: 1699913600,
+    windowEnd: 1700000000,
+  };
 
   it('for a file-based source', () => {
     const body = JSON.parse(JSON.stringify(buildRunRequest({ ...base, deltaColumn: undefined })));
@@ -50,10 +55,15 @@ describe.skipIf(!haveSpec)('the run request matches CreateFlowRunRequest in flow
 
   it('would catch times sent as strings, as the tutorial sends them', () => {
     const body = { flowId: base.flowId, params: { startTime: '1700000000', windowStartTime: 1, windowEndTime: 2 } };
-    expect(violations(body, schemas.CreateFlowRunRequest!, schemas)).toEqual(['$.params.startTime is string, the schema says integer']);
+    expect(violations(body, schemas.CreateFlowRunRequest!, schemas)).toEqual([
+      '$.params.startTime is string, the schema says integer',
+    ]);
   });
 });
 
-it.runIf(!haveSpec)('skips the OpenAPI contract check: ../shared/flow-service/flow-service.yaml is not beside the project', () => {
-  console.log(`skipped: ${SPEC} not found`);
-});
+it.runIf(!haveSpec)(
+  'skips the OpenAPI contract check: ../shared/flow-service/flow-service.yaml is not beside the project',
+  () => {
+    console.log(`skipped: ${SPEC} not found`);
+  },
+);

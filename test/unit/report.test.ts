@@ -34,7 +34,12 @@ const finished: Run = {
   metrics: {
     statusSummary: { status: 'failed' },
     durationSummary: { startedAtUTC: 1000, completedAtUTC: 62_000 },
-    recordSummary: { inputRecordCount: 5000, createdRecordCount: 4000, updatedRecordCount: 900, failedRecordCount: 100 },
+    recordSummary: {
+      inputRecordCount: 5000,
+      createdRecordCount: 4000,
+      updatedRecordCount: 900,
+      failedRecordCount: 100,
+    },
     fileSummary: { inputFileCount: 2, outputFileCount: 1, failedFileCount: 1 },
     sizeSummary: { inputBytes: -1 },
   },
@@ -43,7 +48,12 @@ const finished: Run = {
 
 describe('renderSummary', () => {
   it('shows a waited run at a glance', () => {
-    const md = renderSummary({ settings, run: finished, wait: { end: 'final', run: finished, reads: 3 }, waitedMs: 90_000 });
+    const md = renderSummary({
+      settings,
+      run: finished,
+      wait: { end: 'final', run: finished, reads: 3 },
+      waitedMs: 90_000,
+    });
     expect(md).toContain('### ❌ Flow run failed');
     expect(md).toContain('| Run ID | <code>run-1</code> |');
     expect(md).toContain('| Window | 2023-11-13T22:13:20Z → 2023-11-14T22:13:20Z |');

@@ -84,7 +84,9 @@ describe('readSettings', () => {
   it('allows plain http for loopback hosts only, and drops a trailing slash', () => {
     expect(read({ 'platform-url': 'http://127.0.0.1:8080/' }).settings.platformUrl).toBe('http://127.0.0.1:8080');
     expect(read({ 'ims-url': 'http://localhost:9/' }).settings.imsUrl).toBe('http://localhost:9');
-    expect(read({ 'platform-url': 'https://gw.example.com/adobe/' }).settings.platformUrl).toBe('https://gw.example.com/adobe');
+    expect(read({ 'platform-url': 'https://gw.example.com/adobe/' }).settings.platformUrl).toBe(
+      'https://gw.example.com/adobe',
+    );
     expect(problem({ 'platform-url': 'http://10.0.0.1' })).toMatch(/must use https/);
     expect(problem({ 'platform-url': 'https://u:p@platform.adobe.io' })).toMatch(/credentials, a query or a fragment/);
     expect(problem({ 'ims-url': 'not a url' })).toMatch(/Input 'ims-url' must be a URL/);

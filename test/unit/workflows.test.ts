@@ -1,0 +1,77 @@
+// The workflow files must be valid: they parse, have the keys GitHub requires, and the ones that use
+// this action pass only inputs it declares, with every required one set. CI's must run .ci/run's steps.
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DIR = resolve(ROOT, '.github/workflows');
+const action = parse(readFileSync(resolve(ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, { required?: boolean }>;
+};
+const TRIGGERS = new Set(['push', 'pull_request', 'workflow_dispatch', 'schedule', 'workflow_call', 'release']);
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+interface Workflow {
+  name?: string;
+  on: Record<string, unknown>;
+  jobs: Record<string, { 'runs-on': string; steps: Step[]; [key: string]: unknown }>;
+}
+
+const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
+const workflows = files.map((f) => [f, parse(readFileSync(resolve(DIR, f), 'utf8')) as Workflow] as const);
+
+describe('.github/workflows', () => {
+  it('has CI and an example for each use', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'example-after-upload.yml', 'example-dispatch.yml']);
+  });
+
+  it.each(workflows)('%s has the keys GitHub requires', (_file, wf) => {
+    expect(wf.name).toBeTruthy();
+    expect(Object.keys(wf.on).every((t) => TRIGGERS.has(t))).toBe(true);
+    expect(Object.keys(wf.jobs).length).toBeGreaterThan(0);
+    for (const job of Object.values(wf.jobs)) {
+      expect(job['runs-on']).toBeTruthy();
+      expect(job.steps.length).toBeGreaterThan(0);
+      for (const step of job.steps) expect(Number('uses' in step) + Number('run' in step)).toBe(1);
+    }
+  });
+
+  it.each(workflows)('%s passes this action only declared inputs, and every required one', (_file, wf) => {
+    for (const step of Object.values(wf.jobs).flatMap((j) => j.steps)) {
+      if (step.uses !== './') continue;
+      const given = Object.keys(step.with ?? {});
+      expect(given.filter((name) => !(name in action.inputs))).toEqual([]);
+      const required = Object.entries(action.inputs)
+        .filter(([, i]) => i.required)
+        .map(([n]) => n);
+      expect(required.filter((name) => !given.includes(name))).toEqual([]);
+    }
+  });
+
+  it('examples run only by hand in this repository', () => {
+    for (const [file, wf] of workflows.filter(([f]) => f.startsWith('example-'))) {
+      expect(Object.keys(wf.on), file).toEqual(['workflow_dispatch']);
+    }
+  });
+
+  it('CI runs every npm command of .ci/run, and check-dist uploads the expected dist/', () => {
+    const ciRun = readFileSync(resolve(ROOT, '.ci/run'), 'utf8');
+    const commands = [...ciRun.matchAll(/^(npm (?:ci|test|run [\w:-]+))/gm)].map((m) => m[1]!.trim());
+    const ci = workflows.find(([f]) => f === 'ci.yml')![1];
+    const runs = ci.jobs.test!.steps.map((s) => s.run).filter(Boolean);
+    for (const command of commands)
+      expect(
+        runs.some((r) => r!.startsWith(command)),
+        command,
+      ).toBe(true);
+    const upload = ci.jobs['check-dist']!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'));
+    expect(upload?.with?.path).toBe('dist/');
+  });
+});

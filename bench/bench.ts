@@ -241,6 +241,43 @@ await withEmulator({ statuses: [...Array(199).fill('inProgress'), 'success'] }, 
   );
 });
 
+// 5. Several flows in one step, each taking the same number of reads: time should stay close to one
+// flow's, requests grow linearly at the floor, memory stays flat.
+const READS = 5;
+const SCALE_INTERVAL = 100;
+let oneFlowMs = 0;
+for (const flows of [1, 10, 50]) {
+  const ids = Array.from({ length: flows }, (_, i) => `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`);
+  const scenario: FlowScenario = { statuses: [...Array(READS - 1).fill('inProgress'), 'success'] };
+  const times: number[] = [];
+  const peaks: number[] = [];
+  let requests = 0;
+  for (let i = 0; i < Math.min(RUNS, 5); i++) {
+    const emulator = await startEmulator({ flows: Object.fromEntries(ids.map((id) => [id, scenario])) });
+    const started = Date.now();
+    const result = await runAction(
+      inputsEnv(emulator, { 'flow-id': ids.join('\n'), wait: 'true', 'poll-interval': `${SCALE_INTERVAL}ms` }),
+      true,
+    );
+    times.push(result.exitAt - started);
+    peaks.push(result.peakRssKiB / 1024);
+    requests = emulator.requests.length;
+    await emulator.close();
+  }
+  const wallMs = median(times);
+  if (flows === 1) oneFlowMs = wallMs;
+  const floor = 1 + flows + flows * READS;
+  row(`${flows} flow(s) x ${READS} reads: wall time`, ms(wallMs), ms(oneFlowMs), `${(wallMs / oneFlowMs).toFixed(2)}x`);
+  row(
+    `${flows} flow(s) x ${READS} reads: requests`,
+    String(requests),
+    String(floor),
+    `${(requests / floor).toFixed(2)}x`,
+    verdict(requests === floor, 'at the floor'),
+  );
+  row(`${flows} flow(s) x ${READS} reads: peak RSS`, `${median(peaks).toFixed(1)} MiB`, '', '');
+}
+
 rmSync(join(ROOT, 'bench/.tmp'), { recursive: true, force: true });
 const table = [
   '| figure | value | floor | ratio | budget |',

@@ -1,8 +1,9 @@
-// One step, as a story: read the inputs, get a token, start the run, set its outputs at once,
-// optionally wait for it, and report. Errors become one failed step, never a stack trace.
+// One step, as a story: read the inputs, get a token, start each flow's run, set the outputs at once,
+// optionally wait for the runs, and report. Errors become a failed step, never a stack trace.
 import * as core from '@actions/core';
 import { buildRunRequest, FlowServiceClient } from './flow-service.js';
 import { tokenSource } from './ims.js';
+import { forEachLimited } from './pool.js';
 import { Report, renderSummary } from './report.js';
 import { Secrets } from './secrets.js';
 import { readSettings, type Settings } from './settings.js';
@@ -19,49 +20,71 @@ export async function run(): Promise<void> {
     core.setFailed(secrets.redact(messageOf(error)));
     return;
   }
-  const request = buildRunRequest(settings);
 
   if (settings.dryRun) {
-    core.info(
-      `Dry run: nothing is sent. This request would go to ${settings.platformUrl}/data/foundation/flowservice/runs:`,
-    );
-    core.info(JSON.stringify(request, null, 2));
-    if (process.env.GITHUB_STEP_SUMMARY)
-      await core.summary.addRaw(renderSummary({ settings, dryRunRequest: request }), true).write();
+    for (const flowId of settings.flowIds) {
+      const request = buildRunRequest({ ...settings, flowId });
+      core.info(
+        `Dry run: nothing is sent. This request would go to ${settings.platformUrl}/data/foundation/flowservice/runs:`,
+      );
+      core.info(JSON.stringify(request, null, 2));
+      if (process.env.GITHUB_STEP_SUMMARY) {
+        await core.summary.addRaw(renderSummary({ settings, flowId, dryRunRequest: request }), true).write();
+      }
+    }
     return;
   }
 
   // undici is the heaviest module: load it only now that the inputs are known to be good.
   const { HttpClient } = await import(/* webpackMode: "eager" */ './http.js');
+  const deadline = startedAt + settings.timeoutMs;
   const cancel = cancelOnSignals();
-  const http = new HttpClient({
-    requestTimeoutMs: settings.requestTimeoutMs,
-    deadline: startedAt + settings.timeoutMs,
-    debug: core.debug,
-  });
+  const http = new HttpClient({ requestTimeoutMs: settings.requestTimeoutMs, deadline, debug: core.debug });
   const report = new Report(settings, secrets, startedAt);
   try {
+    // One token serves every flow: the token source mints it on first use and shares it.
     const tokens = tokenSource({ ...settings, http, addSecret: (v) => secrets.add(v) });
     const flowService = new FlowServiceClient({ ...settings, tokens, http, log: core });
 
-    const created = await flowService.createRun(request, cancel.signal);
-    report.created(created);
+    // A run that cannot be created does not stop the others.
+    await forEachLimited(report.stories, settings.maxConcurrency, async (story) => {
+      try {
+        report.created(
+          story,
+          await flowService.createRun(buildRunRequest({ ...settings, flowId: story.flowId }), cancel.signal),
+        );
+      } catch (error) {
+        report.notCreated(story, `${cancel.signal.aborted ? 'The job was cancelled. ' : ''}${messageOf(error)}`);
+      }
+    });
+    report.allCreated();
 
     if (settings.wait) {
-      const result = await waitForRun({
-        run: created,
-        readRun: (signal) => flowService.getRun(created.id, signal),
-        pollIntervalMs: settings.pollIntervalMs,
-        deadline: startedAt + settings.timeoutMs,
-        signal: cancel.signal,
-        onStatusChange: (run, previous) => report.statusChanged(run, previous),
-      });
-      report.waited(result);
+      const started = report.stories.filter((s) => s.run);
+      await Promise.all(
+        started.map(async (story, index) => {
+          try {
+            const result = await waitForRun({
+              run: story.run!,
+              readRun: (signal) => flowService.getRun(story.run!.id, signal),
+              pollIntervalMs: settings.pollIntervalMs,
+              // Several flows' reads are spread across the interval, never in a burst.
+              firstReadAfterMs: (settings.pollIntervalMs * (index + 1)) / started.length,
+              deadline,
+              signal: cancel.signal,
+              onStatusChange: (run, previous) => report.statusChanged(story, run, previous),
+            });
+            report.waited(story, result);
+          } catch (error) {
+            story.failure = secrets.redact(messageOf(error));
+          }
+        }),
+      );
     }
     core.debug(`Tokens minted in this step: ${tokens.minted}`);
+    report.finished();
   } catch (error) {
-    const cancelled = cancel.signal.aborted ? 'The job was cancelled. ' : '';
-    report.fail(`${cancelled}${messageOf(error)}`);
+    report.fail(`${cancel.signal.aborted ? 'The job was cancelled. ' : ''}${messageOf(error)}`);
   } finally {
     await report.writeSummary();
     cancel.dispose();

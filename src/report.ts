@@ -1,6 +1,7 @@
 // What the user sees: outputs (set as soon as they are known), log lines, annotations and the job
 // summary. Text from the service arrives here already inert (see untrusted.ts); secrets are
-// redacted once more on the way out.
+// redacted once more on the way out. One flow reads as it always has; several get a log group, an
+// output line and a summary row each.
 import * as core from '@actions/core';
 import type { Run, RunRequest } from './flow-service.js';
 import type { Secrets } from './secrets.js';
@@ -10,96 +11,196 @@ import { formatDuration, isoSeconds } from './time.js';
 import { inert } from './untrusted.js';
 import type { WaitResult } from './wait.js';
 
-/** What the summary shows; every field optional but the settings. */
-export interface RunStory {
-  settings: Settings;
+/** One flow's story: its run if it was created, how waiting ended, or why it failed. */
+export interface FlowStory {
+  flowId: string;
   run?: Run;
   wait?: WaitResult;
   waitedMs?: number;
-  /** Why the step failed, if it did (already safe to show). */
+  /** Why this flow failed, if it did (already safe to show). */
   failure?: string;
+  /** Set when the flow only partially succeeded and that is not a failure. */
+  warning?: string;
+}
+
+/** What the summary shows of a single-flow step. */
+export interface RunStory extends FlowStory {
+  settings: Settings;
   dryRunRequest?: RunRequest;
 }
 
 const ICON: Record<Outcome, string> = { success: '✅', failure: '❌', partial: '⚠️', pending: '⏳' };
 
 export class Report {
-  private readonly story: RunStory;
+  readonly stories: FlowStory[];
+  private readonly several: boolean;
+  private readonly logs = new Map<FlowStory, string[]>();
 
   constructor(
-    settings: Settings,
+    private readonly settings: Settings,
     private readonly secrets: Secrets,
     private readonly startedAt: number,
   ) {
-    this.story = { settings };
+    this.stories = settings.flowIds.map((flowId) => ({ flowId }));
+    this.several = this.stories.length > 1;
   }
 
-  /** The run exists: its ID, etag and status are outputs from now on, whatever happens next. */
-  created(run: Run): void {
-    this.story.run = run;
-    core.setOutput('run-id', run.id);
-    core.setOutput('etag', run.etag ?? '');
-    core.setOutput('status', run.status ?? 'scheduled');
-    core.info(
-      `Created run ${run.id} of flow ${this.story.settings.flowId} (status: ${inert(run.status ?? 'scheduled', 60)}).`,
-    );
+  /** The run exists. With one flow its ID, etag and status are outputs from now on, whatever happens next. */
+  created(story: FlowStory, run: Run): void {
+    story.run = run;
+    if (!this.several) {
+      core.setOutput('run-id', run.id);
+      core.setOutput('etag', run.etag ?? '');
+      core.setOutput('status', run.status ?? 'scheduled');
+    }
+    this.log(story, `Created run ${run.id} of flow ${story.flowId} (status: ${inert(run.status ?? 'scheduled', 60)}).`);
   }
 
-  statusChanged(run: Run, previous: string | undefined): void {
+  /** The run could not be created. With several flows the others go on. */
+  notCreated(story: FlowStory, message: string): void {
+    story.failure = this.secrets.redact(message);
+    if (this.several) this.log(story, `Could not start a run of flow ${story.flowId}: ${story.failure}`);
+  }
+
+  /** Every run request has been answered: with several flows, the outputs known so far. */
+  allCreated(): void {
+    if (this.several) this.setSeveralOutputs();
+    else core.setOutput('runs', JSON.stringify(this.stories.map(runEntry)));
+  }
+
+  statusChanged(story: FlowStory, run: Run, previous: string | undefined): void {
     const elapsed = formatDuration(Date.now() - this.startedAt);
-    core.info(
+    this.log(
+      story,
       `Run ${run.id}: ${inert(previous ?? 'unknown', 60)} → ${inert(run.status ?? 'unknown', 60)} (after ${elapsed})`,
     );
   }
 
-  /** The wait ended: outputs, then an annotation that says what happened in words a user can act on. */
-  waited(result: WaitResult): void {
+  /** Waiting for one flow's run ended: say what happened, in words a user can act on. */
+  waited(story: FlowStory, result: WaitResult): void {
     const { run } = result;
-    const { settings } = this.story;
-    this.story.run = run;
-    this.story.wait = result;
-    this.story.waitedMs = Date.now() - this.startedAt;
-    core.setOutput('status', run.status ?? 'scheduled');
-    core.setOutput('etag', run.etag ?? '');
-    core.setOutput('metrics', JSON.stringify(run.metrics ?? {}));
+    story.run = run;
+    story.wait = result;
+    story.waitedMs = Date.now() - this.startedAt;
     const status = inert(run.status ?? 'unknown', 60);
-    const goesOn = `The run goes on in Platform (Sources > Dataflows > ${settings.flowId} > Dataflow activity); runs cannot be cancelled through the API.`;
-    if (result.end === 'timeout') {
-      return this.fail(
-        `Run ${run.id} did not finish within ${formatDuration(settings.timeoutMs)} (last status: ${status}). ${goesOn}`,
-      );
-    }
-    if (result.end === 'cancelled') {
-      return this.fail(`The job was cancelled while waiting for run ${run.id} (last status: ${status}). ${goesOn}`);
-    }
+    const goesOn = `The run goes on in Platform (Sources > Dataflows > ${story.flowId} > Dataflow activity); runs cannot be cancelled through the API.`;
     const outcome = classifyStatus(run.status);
     const errors =
       run.errors.length > 0
         ? `: ${run.errors.map((e) => (e.code ? `${e.code} ${e.message}` : e.message)).join('; ')}`
         : '';
-    if (outcome === 'failure') return this.fail(`Run ${run.id} of flow ${settings.flowId} ended ${status}${errors}`);
-    if (outcome === 'partial') {
-      const message = `Run ${run.id} of flow ${settings.flowId} partially succeeded${errors}`;
-      if (settings.failOnPartial) return this.fail(`${message} (failing because 'fail-on-partial' is true)`);
-      core.warning(this.secrets.redact(message));
-      return;
+    if (result.end === 'timeout') {
+      story.failure = `Run ${run.id} did not finish within ${formatDuration(this.settings.timeoutMs)} (last status: ${status}). ${goesOn}`;
+    } else if (result.end === 'cancelled') {
+      story.failure = `The job was cancelled while waiting for run ${run.id} (last status: ${status}). ${goesOn}`;
+    } else if (outcome === 'failure') {
+      story.failure = `Run ${run.id} of flow ${story.flowId} ended ${status}${errors}`;
+    } else if (outcome === 'partial') {
+      const message = `Run ${run.id} of flow ${story.flowId} partially succeeded${errors}`;
+      if (this.settings.failOnPartial) story.failure = `${message} (failing because 'fail-on-partial' is true)`;
+      else story.warning = message;
+    } else {
+      this.log(story, `Run ${run.id} finished: ${status} after ${formatDuration(story.waitedMs)}.`);
     }
-    core.info(`Run ${run.id} finished: ${status} after ${formatDuration(this.story.waitedMs)}.`);
+    if (story.failure) story.failure = this.secrets.redact(story.failure);
+    if (story.warning) story.warning = this.secrets.redact(story.warning);
   }
 
-  /** The step failed: one error annotation, without a stack trace. */
+  /** Every flow's story has ended: final outputs, one annotation per problem, the step's verdict. */
+  finished(): void {
+    if (this.several) {
+      this.setSeveralOutputs();
+      for (const story of this.stories) this.flushGroup(story);
+    } else {
+      const [story] = this.stories as [FlowStory];
+      if (story.wait) {
+        core.setOutput('status', story.run?.status ?? 'scheduled');
+        core.setOutput('etag', story.run?.etag ?? '');
+        core.setOutput('metrics', JSON.stringify(story.run?.metrics ?? {}));
+      }
+      core.setOutput('runs', JSON.stringify(this.stories.map(runEntry)));
+      if (story.warning) core.warning(story.warning);
+      if (story.failure) core.setFailed(story.failure);
+      return;
+    }
+    for (const story of this.stories) {
+      if (story.warning) core.warning(`Flow ${story.flowId}: ${story.warning}`);
+      if (story.failure) core.error(`Flow ${story.flowId}: ${story.failure}`);
+    }
+    const failed = this.stories.filter((s) => s.failure);
+    if (failed.length > 0) {
+      core.setFailed(
+        `${failed.length} of ${this.stories.length} flows did not succeed: ${failed.map((s) => s.flowId).join(', ')}.`,
+      );
+    }
+  }
+
+  /** The whole step failed outside any one flow's story. */
   fail(message: string): void {
-    this.story.failure = this.secrets.redact(message);
-    core.setFailed(this.story.failure);
+    for (const story of this.stories) story.failure ??= this.secrets.redact(message);
+    if (this.several) this.finished();
+    else core.setFailed(this.secrets.redact(message));
   }
 
   async writeSummary(): Promise<void> {
     if (!process.env.GITHUB_STEP_SUMMARY) return;
-    await core.summary.addRaw(this.secrets.redact(renderSummary(this.story)), true).write();
+    const text = this.several
+      ? renderSummaryOfMany(this.settings, this.stories)
+      : renderSummary({ settings: this.settings, ...this.stories[0]! });
+    await core.summary.addRaw(this.secrets.redact(text), true).write();
+  }
+
+  /** With one flow, a log line now; with several, kept for that flow's group, printed when it ends. */
+  private log(story: FlowStory, line: string): void {
+    if (!this.several) return core.info(line);
+    const lines = this.logs.get(story) ?? [];
+    lines.push(line);
+    this.logs.set(story, lines);
+  }
+
+  private flushGroup(story: FlowStory): void {
+    const lines = this.logs.get(story);
+    if (!lines) return;
+    this.logs.delete(story);
+    core.startGroup(`Flow ${story.flowId}: ${storyStatus(story)}`);
+    for (const line of lines) core.info(line);
+    core.endGroup();
+  }
+
+  private setSeveralOutputs(): void {
+    core.setOutput('run-id', this.stories.map((s) => s.run?.id ?? '').join('\n'));
+    core.setOutput('etag', this.stories.map((s) => s.run?.etag ?? '').join('\n'));
+    core.setOutput('status', overallStatus(this.stories));
+    core.setOutput('runs', JSON.stringify(this.stories.map(runEntry)));
   }
 }
 
-/** Markdown for the job summary: a table a person reads at a glance. */
+function storyStatus(story: FlowStory): string {
+  if (!story.run) return 'not started';
+  return story.run.status ?? 'scheduled';
+}
+
+function runEntry(story: FlowStory) {
+  return {
+    flowId: story.flowId,
+    runId: story.run?.id ?? null,
+    etag: story.run?.etag ?? null,
+    status: story.run ? (story.run.status ?? 'scheduled') : null,
+    error: story.failure ?? null,
+  };
+}
+
+/** The worst of several: failed, then partialSuccess, then a status not yet final, then success. */
+export function overallStatus(stories: FlowStory[]): string {
+  const outcomes = stories.map((s) => (s.failure || !s.run ? 'failure' : classifyStatus(s.run.status)));
+  if (outcomes.includes('failure')) return 'failed';
+  if (outcomes.includes('partial')) return 'partialSuccess';
+  const pending = stories.find((s) => classifyStatus(s.run?.status) === 'pending');
+  if (pending) return pending.run?.status ?? 'scheduled';
+  return 'success';
+}
+
+/** Markdown for the job summary of one flow: a table a person reads at a glance. */
 export function renderSummary(story: RunStory): string {
   const { settings, run, wait } = story;
   const status = run?.status ?? (run ? 'scheduled' : undefined);
@@ -110,7 +211,7 @@ export function renderSummary(story: RunStory): string {
       ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : esc(status ?? '')}`
       : '❌ No flow run was started';
   const rows: Array<[string, string]> = [
-    ['Flow', code(settings.flowId)],
+    ['Flow', code(story.flowId)],
     ['Run ID', run ? code(run.id) : '—'],
     ['Sandbox', esc(settings.sandboxName)],
     ['Window', `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`],
@@ -118,22 +219,9 @@ export function renderSummary(story: RunStory): string {
     ['Status', status ? esc(status) : '—'],
   ];
   if (wait) {
-    const m = run?.metrics;
-    const started = m?.durationSummary?.startedAtUTC;
-    const completed = m?.durationSummary?.completedAtUTC;
-    const runDuration = started && completed && completed >= started ? formatDuration(completed - started) : undefined;
-    rows.push(['Duration', runDuration ?? `${formatDuration(story.waitedMs ?? 0)} (waited)`]);
-    const r = m?.recordSummary;
-    const written = sum(r?.createdRecordCount, r?.updatedRecordCount);
-    rows.push([
-      'Records',
-      `${num(r?.inputRecordCount)} in · ${num(written)} written · ${num(r?.failedRecordCount)} failed`,
-    ]);
-    const f = m?.fileSummary;
-    rows.push([
-      'Files',
-      `${num(f?.inputFileCount)} in · ${num(f?.outputFileCount)} written · ${num(f?.failedFileCount)} failed`,
-    ]);
+    rows.push(['Duration', duration(story)]);
+    rows.push(['Records', records(run)]);
+    rows.push(['Files', files(run)]);
   }
   const lines = [`### ${title}`, '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
   if (run && run.errors.length > 0) {
@@ -153,6 +241,57 @@ export function renderSummary(story: RunStory): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Markdown for the job summary of several flows: one row per flow, then each one's errors. */
+export function renderSummaryOfMany(settings: Settings, stories: FlowStory[]): string {
+  const ok = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'success').length;
+  const failed = stories.filter((s) => s.failure).length;
+  const waited = stories.some((s) => s.wait);
+  const icon = failed > 0 ? '❌' : ok === stories.length ? '✅' : '⏳';
+  const lines = [
+    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${failed} failed`,
+    '',
+    `Sandbox ${esc(settings.sandboxName)} · window ${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)} · start ${isoSeconds(settings.startTime)}`,
+    '',
+    waited ? '| Flow | Run ID | Status | Duration | Records | Files |' : '| Flow | Run ID | Status |',
+    waited ? '| --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- |',
+  ];
+  for (const story of stories) {
+    const { run } = story;
+    const status = `${story.failure ? '❌ ' : ''}${run ? esc(run.status ?? 'scheduled') : 'not started'}`;
+    const cells = [code(story.flowId), run ? code(run.id) : '—', status];
+    if (waited) cells.push(story.wait ? duration(story) : '—', records(run), files(run));
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  for (const story of stories.filter((s) => s.failure || s.warning || (s.run?.errors.length ?? 0) > 0)) {
+    lines.push(`**${code(story.flowId)}**`, '');
+    if (story.failure) lines.push(`- ${esc(story.failure)}`);
+    else if (story.warning) lines.push(`- ${esc(story.warning)}`);
+    for (const e of story.run?.errors ?? []) lines.push(`- ${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function duration(story: FlowStory): string {
+  const m = story.run?.metrics;
+  const started = m?.durationSummary?.startedAtUTC;
+  const completed = m?.durationSummary?.completedAtUTC;
+  if (started && completed && completed >= started) return formatDuration(completed - started);
+  return `${formatDuration(story.waitedMs ?? 0)} (waited)`;
+}
+
+function records(run: Run | undefined): string {
+  const r = run?.metrics?.recordSummary;
+  const written = sum(r?.createdRecordCount, r?.updatedRecordCount);
+  return `${num(r?.inputRecordCount)} in · ${num(written)} written · ${num(r?.failedRecordCount)} failed`;
+}
+
+function files(run: Run | undefined): string {
+  const f = run?.metrics?.fileSummary;
+  return `${num(f?.inputFileCount)} in · ${num(f?.outputFileCount)} written · ${num(f?.failedFileCount)} failed`;
 }
 
 function esc(text: string): string {

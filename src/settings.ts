@@ -7,7 +7,10 @@ export type Credentials =
   { kind: 'client-secret'; clientSecret: string; scopes: string } | { kind: 'access-token'; accessToken: string };
 
 export interface Settings {
-  flowId: string;
+  /** One or more dataflow IDs, in the order given. */
+  flowIds: string[];
+  /** At most this many run requests in flight at once (several flows only). */
+  maxConcurrency: number;
   clientId: string;
   credentials: Credentials;
   orgId: string;
@@ -45,6 +48,7 @@ export const INPUT_DEFAULTS = {
   'dry-run': 'false',
   'platform-url': 'https://platform.adobe.io',
   'ims-url': 'https://ims-na1.adobelogin.com',
+  'max-concurrency': '5',
 } as const;
 
 /** Every input the action reads, in the order action.yml lists them. */
@@ -69,6 +73,7 @@ export const INPUT_NAMES = [
   'dry-run',
   'platform-url',
   'ims-url',
+  'max-concurrency',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -138,13 +143,40 @@ function serviceUrl(value: string, ctx: Ctx): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+/** One ID per line or comma-separated; blanks and spaces ignored; each a UUID, none twice. */
+function flowIds(value: string, ctx: Ctx): string[] {
+  const ids = value
+    .split(/[\n,]/)
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const bad = ids.filter((id) => !UUID.test(id));
+  if (bad.length > 0) {
+    const list = bad.map((id) => `'${id}'`).join(', ');
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be dataflow IDs (UUIDs such as 3abea21c-7e36-4be1-bec1-d3bad0e3e0de); got ${list}`,
+    });
+    return z.NEVER;
+  }
+  const twice = ids.filter((id, i) => ids.findIndex((other) => other.toLowerCase() === id.toLowerCase()) !== i);
+  if (twice.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `names the same dataflow more than once: ${[...new Set(twice)].join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  if (ids.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'is required: the ID of the dataflow to run' });
+    return z.NEVER;
+  }
+  return ids;
+}
+
 const headerSafe = /^[\x21-\x7e]+$/; // visible ASCII: anything else cannot travel in an HTTP header
 
 const rawInputs = z.object({
-  'flow-id': required('the ID of the dataflow to run').regex(
-    UUID,
-    'must be a dataflow ID (a UUID such as 3abea21c-7e36-4be1-bec1-d3bad0e3e0de)',
-  ),
+  'flow-id': required('the ID of the dataflow to run').transform(flowIds),
   'client-id': required('the OAuth Server-to-Server client ID').regex(
     /^[\w.-]{1,255}$/,
     'must be the client ID from the Adobe Developer Console (letters, digits, - _ .)',
@@ -188,6 +220,11 @@ const rawInputs = z.object({
   'dry-run': booleanInput,
   'platform-url': z.string().transform(serviceUrl),
   'ims-url': z.string().transform(serviceUrl),
+  'max-concurrency': z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of run requests, such as 5')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 50, 'must be from 1 to 50'),
 });
 
 type RawInputs = z.output<typeof rawInputs>;
@@ -283,7 +320,8 @@ function buildSettings(raw: RawInputs, nowMs: number, problems: string[]): Setti
   }
 
   return {
-    flowId: raw['flow-id'],
+    flowIds: raw['flow-id'],
+    maxConcurrency: raw['max-concurrency'],
     clientId: raw['client-id'],
     credentials: credentials!,
     orgId: raw['org-id'],

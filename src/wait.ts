@@ -11,6 +11,8 @@ export interface WaitOptions {
   run: Run;
   readRun: (signal: AbortSignal) => Promise<Run>;
   pollIntervalMs: number;
+  /** When the first read comes (default: one poll interval); spreads several flows' reads apart. */
+  firstReadAfterMs?: number;
   /** Epoch ms: no read starts after it. */
   deadline: number;
   signal: AbortSignal;
@@ -37,7 +39,8 @@ export async function waitForRun(options: WaitOptions): Promise<WaitResult> {
       const left = options.deadline - now();
       if (left <= 0) return { end: 'timeout', run, reads };
       // The last read lands on the deadline itself rather than a whole interval early.
-      await sleep(Math.min(options.pollIntervalMs, left), options.signal);
+      const interval = reads === 0 ? (options.firstReadAfterMs ?? options.pollIntervalMs) : options.pollIntervalMs;
+      await sleep(Math.min(interval, left), options.signal);
       const next = await options.readRun(options.signal);
       reads += 1;
       if (next.status !== run.status) options.onStatusChange?.(next, run.status);

@@ -202,7 +202,11 @@ describe('dry run', () => {
 
 describe('bad input fails before any request, naming the input', () => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [
-    ['a flow ID that is not a UUID', { 'flow-id': 'flow-123' }, /Input 'flow-id' must be a dataflow ID/],
+    [
+      'a flow ID that is not a UUID',
+      { 'flow-id': 'flow-123' },
+      /Input 'flow-id' must be dataflow IDs \(UUIDs.*got 'flow-123'/,
+    ],
     ['a missing flow ID', { 'flow-id': '' }, /Input 'flow-id' is required/],
     [
       'a window end not after its start',

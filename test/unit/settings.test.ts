@@ -96,7 +96,7 @@ describe('readSettings', () => {
     const message = problem({ 'flow-id': 'x', 'org-id': '', wait: 'maybe', 'client-secret': '' });
     expect(message).toMatch(/^4 inputs are not right:/);
     expect(message.match(/Input 'org-id'/g)).toHaveLength(1);
-    expect(message).toContain("Input 'flow-id' must be a dataflow ID");
+    expect(message).toContain("Input 'flow-id' must be dataflow IDs");
     expect(message).toContain("Input 'wait' must be true or false; got 'maybe'");
     expect(message).toContain("Input 'client-secret' or 'access-token' is required");
   });
@@ -128,5 +128,23 @@ describe('readSettings with nothing set', () => {
     }
     expect(message.match(/Input 'window-start'/g)).toHaveLength(1);
     expect(message).toMatch(/^5 inputs are not right:/);
+  });
+});
+
+describe('several flow IDs', () => {
+  const a = '11111111-1111-4111-8111-111111111111';
+  const b = '22222222-2222-4222-8222-222222222222';
+  it('takes one per line or comma-separated, ignoring blanks and spaces, in order', () => {
+    expect(read({ 'flow-id': `\n ${b} \n\n${a},` }).settings.flowIds).toEqual([b, a]);
+    expect(read({ 'flow-id': a }).settings.flowIds).toEqual([a]);
+  });
+  it('refuses duplicates, in any case', () => {
+    expect(problem({ 'flow-id': `${a}\n${a.toUpperCase()}` })).toMatch(/names the same dataflow more than once/);
+  });
+  it('reads max-concurrency as a whole number from 1 to 50', () => {
+    expect(read({}).settings.maxConcurrency).toBe(5);
+    expect(read({ 'max-concurrency': '12' }).settings.maxConcurrency).toBe(12);
+    expect(problem({ 'max-concurrency': '0' })).toMatch(/Input 'max-concurrency' must be from 1 to 50/);
+    expect(problem({ 'max-concurrency': '2.5' })).toMatch(/Input 'max-concurrency' must be a whole number/);
   });
 });

@@ -6,10 +6,10 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startEmulator, type Emulator, type FlowScenario } from '../test/emulator/emulator.ts';
+import { baseInputs, FLOW_ID, inputEnv } from '../test/e2e/harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ACTION = join(ROOT, 'dist/index.js');
-const FLOW_ID = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -32,17 +32,7 @@ function wall(args: string[], env: Record<string, string> = {}): number {
 }
 
 function inputsEnv(emulator: Emulator, extra: Record<string, string> = {}): Record<string, string> {
-  const inputs: Record<string, string> = {
-    'flow-id': FLOW_ID,
-    'client-id': emulator.clientId,
-    'client-secret': emulator.clientSecret,
-    'org-id': emulator.orgId,
-    'window-start': '24h',
-    'platform-url': emulator.url,
-    'ims-url': emulator.url,
-    ...extra,
-  };
-  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
+  return inputEnv(baseInputs(emulator, extra));
 }
 
 /** Runs the action asynchronously (the emulator lives in this process), with RSS sampling. */

@@ -45,6 +45,13 @@ export function baseInputs(emulator: Emulator, extra: Record<string, string> = {
   };
 }
 
+/** The runner passes each input as INPUT_<NAME>: upper case, spaces as underscores, hyphens kept. */
+export function inputEnv(inputs: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]),
+  );
+}
+
 export async function runAction(inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionResult> {
   const dir = mkdtempSync(join(tmpdir(), 'aep-action-'));
   const outputFile = join(dir, 'output');
@@ -59,8 +66,7 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
     RUNNER_TEMP: dir,
     ...options.env,
   };
-  // The runner passes each input as INPUT_<NAME>, upper case, spaces as underscores, hyphens kept.
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  Object.assign(env, inputEnv(inputs));
 
   const started = Date.now();
   const child = spawn(process.execPath, [ACTION], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -54,7 +54,7 @@ export async function run(): Promise<void> {
           await flowService.createRun(buildRunRequest({ ...settings, flowId: story.flowId }), cancel.signal),
         );
       } catch (error) {
-        report.notCreated(story, `${cancel.signal.aborted ? 'The job was cancelled. ' : ''}${messageOf(error)}`);
+        report.notCreated(story, failureText(error, cancel.signal));
       }
     });
     report.allCreated();
@@ -76,7 +76,7 @@ export async function run(): Promise<void> {
             });
             report.waited(story, result);
           } catch (error) {
-            story.failure = secrets.redact(messageOf(error));
+            report.notFollowed(story, failureText(error, cancel.signal));
           }
         }),
       );
@@ -84,7 +84,7 @@ export async function run(): Promise<void> {
     core.debug(`Tokens minted in this step: ${tokens.minted}`);
     report.finished();
   } catch (error) {
-    report.fail(`${cancel.signal.aborted ? 'The job was cancelled. ' : ''}${messageOf(error)}`);
+    report.fail(failureText(error, cancel.signal));
   } finally {
     await report.writeSummary();
     cancel.dispose();
@@ -105,6 +105,11 @@ function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** What went wrong, in words for the user, saying so when the job was cancelled meanwhile. */
+function failureText(error: unknown, signal: AbortSignal): string {
+  return `${signal.aborted ? 'The job was cancelled. ' : ''}${messageOf(error)}`;
 }
 
 const USER_FACING = new Set(['InputError', 'AuthError', 'ServiceError', 'UnknownOutcomeError', 'NetworkError']);

@@ -62,6 +62,12 @@ export class Report {
     if (this.several) this.log(story, `Could not start a run of flow ${story.flowId}: ${story.failure}`);
   }
 
+  /** Reading the run failed for good (after retries): this flow fails, the others go on. */
+  notFollowed(story: FlowStory, message: string): void {
+    story.failure = this.secrets.redact(message);
+    if (this.several) this.log(story, `Stopped following run ${story.run?.id ?? ''}: ${story.failure}`);
+  }
+
   /** Every run request has been answered: with several flows, the outputs known so far. */
   allCreated(): void {
     if (this.several) this.setSeveralOutputs();

@@ -4,9 +4,10 @@ import * as core from '@actions/core';
 import { buildRunRequest, FlowServiceClient } from './flow-service.js';
 import { tokenSource } from './ims.js';
 import { forEachLimited } from './pool.js';
-import { Report, renderSummary } from './report.js';
+import { Report } from './report.js';
+import { renderBadInput, renderSummary } from './summary.js';
 import { Secrets } from './secrets.js';
-import { readSettings, type Settings } from './settings.js';
+import { InputError, readSettings, type Settings } from './settings.js';
 import { waitForRun } from './wait.js';
 
 export async function run(): Promise<void> {
@@ -18,9 +19,16 @@ export async function run(): Promise<void> {
     settings = readSettings({ getInput: (name) => core.getInput(name), setSecret: (v) => secrets.add(v) }, startedAt);
   } catch (error) {
     core.setFailed(secrets.redact(messageOf(error)));
+    if (error instanceof InputError && process.env.GITHUB_STEP_SUMMARY) {
+      await core.summary.addRaw(secrets.redact(renderBadInput(error.problems)), true).write();
+    }
     return;
   }
+  await runWith(settings, startedAt, secrets);
+}
 
+/** The step once its inputs are known to be good. */
+export async function runWith(settings: Settings, startedAt: number, secrets: Secrets): Promise<void> {
   if (settings.dryRun) {
     for (const flowId of settings.flowIds) {
       const request = buildRunRequest({ ...settings, flowId });

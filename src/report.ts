@@ -3,33 +3,15 @@
 // redacted once more on the way out. One flow reads as it always has; several get a log group, an
 // output line and a summary row each.
 import * as core from '@actions/core';
-import type { Run, RunRequest } from './flow-service.js';
+import type { Run } from './flow-service.js';
+import { overallStatus, runEntry, storyStatus, type FlowStory } from './outcome.js';
 import type { Secrets } from './secrets.js';
 import type { Settings } from './settings.js';
-import { classifyStatus, type Outcome } from './status.js';
-import { formatDuration, isoSeconds } from './time.js';
+import { classifyStatus } from './status.js';
+import { renderSummary, renderSummaryOfMany } from './summary.js';
+import { formatDuration } from './time.js';
 import { inert } from './untrusted.js';
 import type { WaitResult } from './wait.js';
-
-/** One flow's story: its run if it was created, how waiting ended, or why it failed. */
-export interface FlowStory {
-  flowId: string;
-  run?: Run;
-  wait?: WaitResult;
-  waitedMs?: number;
-  /** Why this flow failed, if it did (already safe to show). */
-  failure?: string;
-  /** Set when the flow only partially succeeded and that is not a failure. */
-  warning?: string;
-}
-
-/** What the summary shows of a single-flow step. */
-export interface RunStory extends FlowStory {
-  settings: Settings;
-  dryRunRequest?: RunRequest;
-}
-
-const ICON: Record<Outcome, string> = { success: '✅', failure: '❌', partial: '⚠️', pending: '⏳' };
 
 export class Report {
   readonly stories: FlowStory[];
@@ -179,148 +161,4 @@ export class Report {
     core.setOutput('status', overallStatus(this.stories));
     core.setOutput('runs', JSON.stringify(this.stories.map(runEntry)));
   }
-}
-
-function storyStatus(story: FlowStory): string {
-  if (!story.run) return 'not started';
-  return story.run.status ?? 'scheduled';
-}
-
-function runEntry(story: FlowStory) {
-  return {
-    flowId: story.flowId,
-    runId: story.run?.id ?? null,
-    etag: story.run?.etag ?? null,
-    status: story.run ? (story.run.status ?? 'scheduled') : null,
-    error: story.failure ?? null,
-  };
-}
-
-/** The worst of several: failed, then partialSuccess, then a status not yet final, then success. */
-export function overallStatus(stories: FlowStory[]): string {
-  const outcomes = stories.map((s) => (s.failure || !s.run ? 'failure' : classifyStatus(s.run.status)));
-  if (outcomes.includes('failure')) return 'failed';
-  if (outcomes.includes('partial')) return 'partialSuccess';
-  const pending = stories.find((s) => classifyStatus(s.run?.status) === 'pending');
-  if (pending) return pending.run?.status ?? 'scheduled';
-  return 'success';
-}
-
-/** Markdown for the job summary of one flow: a table a person reads at a glance. */
-export function renderSummary(story: RunStory): string {
-  const { settings, run, wait } = story;
-  const status = run?.status ?? (run ? 'scheduled' : undefined);
-  const outcome = classifyStatus(status);
-  const title = story.dryRunRequest
-    ? '🧪 Dry run: no flow run was started'
-    : run
-      ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : esc(status ?? '')}`
-      : '❌ No flow run was started';
-  const rows: Array<[string, string]> = [
-    ['Flow', code(story.flowId)],
-    ['Run ID', run ? code(run.id) : '—'],
-    ['Sandbox', esc(settings.sandboxName)],
-    ['Window', `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`],
-    ['Start time', isoSeconds(settings.startTime)],
-    ['Status', status ? esc(status) : '—'],
-  ];
-  if (wait) {
-    rows.push(['Duration', duration(story)]);
-    rows.push(['Records', records(run)]);
-    rows.push(['Files', files(run)]);
-  }
-  const lines = [`### ${title}`, '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
-  if (run && run.errors.length > 0) {
-    lines.push('**Errors reported by the service**', '');
-    for (const e of run.errors) lines.push(`- ${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}`);
-    lines.push('');
-  }
-  if (story.failure) lines.push(`**Why the step failed:** ${esc(story.failure)}`, '');
-  if (story.dryRunRequest) {
-    lines.push(
-      'The request that would be sent:',
-      '',
-      '```json',
-      JSON.stringify(story.dryRunRequest, null, 2),
-      '```',
-      '',
-    );
-  }
-  return lines.join('\n');
-}
-
-/** Markdown for the job summary of several flows: one row per flow, then each one's errors. */
-export function renderSummaryOfMany(settings: Settings, stories: FlowStory[]): string {
-  const ok = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'success').length;
-  const failed = stories.filter((s) => s.failure).length;
-  const waited = stories.some((s) => s.wait);
-  const icon = failed > 0 ? '❌' : ok === stories.length ? '✅' : '⏳';
-  const lines = [
-    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${failed} failed`,
-    '',
-    `Sandbox ${esc(settings.sandboxName)} · window ${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)} · start ${isoSeconds(settings.startTime)}`,
-    '',
-    waited ? '| Flow | Run ID | Status | Duration | Records | Files |' : '| Flow | Run ID | Status |',
-    waited ? '| --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- |',
-  ];
-  for (const story of stories) {
-    const { run } = story;
-    const status = `${story.failure ? '❌ ' : ''}${run ? esc(run.status ?? 'scheduled') : 'not started'}`;
-    const cells = [code(story.flowId), run ? code(run.id) : '—', status];
-    if (waited) cells.push(story.wait ? duration(story) : '—', records(run), files(run));
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  lines.push('');
-  for (const story of stories.filter((s) => s.failure || s.warning || (s.run?.errors.length ?? 0) > 0)) {
-    lines.push(`**${code(story.flowId)}**`, '');
-    if (story.failure) lines.push(`- ${esc(story.failure)}`);
-    else if (story.warning) lines.push(`- ${esc(story.warning)}`);
-    for (const e of story.run?.errors ?? []) lines.push(`- ${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}`);
-    lines.push('');
-  }
-  return lines.join('\n');
-}
-
-function duration(story: FlowStory): string {
-  const m = story.run?.metrics;
-  const started = m?.durationSummary?.startedAtUTC;
-  const completed = m?.durationSummary?.completedAtUTC;
-  if (started && completed && completed >= started) return formatDuration(completed - started);
-  return `${formatDuration(story.waitedMs ?? 0)} (waited)`;
-}
-
-function records(run: Run | undefined): string {
-  const r = run?.metrics?.recordSummary;
-  const written = sum(r?.createdRecordCount, r?.updatedRecordCount);
-  return `${num(r?.inputRecordCount)} in · ${num(written)} written · ${num(r?.failedRecordCount)} failed`;
-}
-
-function files(run: Run | undefined): string {
-  const f = run?.metrics?.fileSummary;
-  return `${num(f?.inputFileCount)} in · ${num(f?.outputFileCount)} written · ${num(f?.failedFileCount)} failed`;
-}
-
-function esc(text: string): string {
-  return inert(text, 1000)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('|', '&#124;')
-    .replaceAll('`', '&#96;')
-    .replaceAll('*', '&#42;')
-    .replaceAll('_', '&#95;')
-    .replaceAll('[', '&#91;');
-}
-
-function code(text: string): string {
-  return `<code>${esc(text)}</code>`;
-}
-
-function num(n: number | undefined): string {
-  return n === undefined || n < 0 ? '—' : n.toLocaleString('en-US');
-}
-
-function sum(...values: Array<number | undefined>): number | undefined {
-  const known = values.filter((v): v is number => v !== undefined && v >= 0);
-  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
 }

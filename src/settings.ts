@@ -82,6 +82,12 @@ const SECRET_INPUTS: ReadonlySet<InputName> = new Set(['client-secret', 'access-
 /** Bad input: the message names the input and the problem, and is shown as-is. */
 export class InputError extends Error {
   override name = 'InputError';
+  /** Each bad input's problem, one sentence each, as the message lists them. */
+  constructor(readonly problems: string[]) {
+    super(
+      problems.length === 1 ? problems[0]! : `${problems.length} inputs are not right:\n- ${problems.join('\n- ')}`,
+    );
+  }
 }
 
 export interface InputSource {
@@ -253,7 +259,7 @@ export function readSettings(source: InputSource, nowMs: number = Date.now()): S
     }
   }
   const settings = buildSettings(raw as RawInputs, nowMs, problems);
-  if (problems.length > 0) throw new InputError(joinProblems(problems));
+  if (problems.length > 0) throw new InputError(problems);
   return settings;
 }
 
@@ -262,10 +268,6 @@ function describe(name: InputName, message: string, values: Record<InputName, st
   const value = values[name];
   const quote = !SECRET_INPUTS.has(name) && value && !message.includes('got ') && !message.startsWith('is required');
   return `Input '${name}' ${message}${quote ? `; got '${value}'` : ''}`;
-}
-
-function joinProblems(problems: string[]): string {
-  return problems.length === 1 ? problems[0]! : `${problems.length} inputs are not right:\n- ${problems.join('\n- ')}`;
 }
 
 /** The checks that read more than one input, and the times that depend on `now`. */

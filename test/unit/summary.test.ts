@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/flow-service.ts';
-import { overallStatus, renderSummary, renderSummaryOfMany } from '../../src/report.ts';
+import { overallStatus } from '../../src/outcome.ts';
+import { renderSummary, renderSummaryOfMany } from '../../src/summary.ts';
 import type { Settings } from '../../src/settings.ts';
 
 const settings: Settings = {

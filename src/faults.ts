@@ -25,7 +25,13 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 /** Faults that happen before a request reaches the server: it certainly did not act on it. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'DEADLINE_NOT_SENT',
+]);
 
 export function certainlyNotSent(code: string | undefined): boolean {
   return code !== undefined && NOT_SENT_CODES.has(code);

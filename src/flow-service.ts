@@ -1,11 +1,21 @@
-// The Flow Service `/runs` calls: the request headers, every documented answer shape, Adobe's error
-// bodies, and the one rule that matters most: a run request is never sent twice for one step.
+// Asking the Flow Service: the request headers, token renewal, `/runs`, `/runs/{id}/action`,
+// `/flows/{id}`, and the one rule that matters most: a request that starts a run (create or
+// re-trigger) is never sent twice unless the service has had time to show the run it may have made.
+// What the answers mean is in answers.ts.
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
+import {
+  parseFlowAnswer,
+  parseRunAnswer,
+  parseRunPage,
+  serviceError,
+  ServiceError,
+  type Answer,
+  type Flow,
+  type Run,
+} from './answers.js';
 import { backoffMs, certainlyNotSent, NetworkError, type RetryMode } from './faults.js';
-import type { HttpClient, HttpResponse } from './http.js';
+import type { HttpClient } from './http.js';
 import { AuthError, type TokenSource } from './ims.js';
-import { excerpt, inert, parseJson } from './untrusted.js';
 
 export interface RunParams {
   startTime: number;
@@ -19,102 +29,10 @@ export interface RunRequest {
   params: RunParams;
 }
 
-const errorEntry = z.looseObject({ code: z.unknown().optional(), message: z.unknown().optional() });
-const count = z.number().optional().catch(undefined);
-
-const metricsSchema = z.looseObject({
-  statusSummary: z
-    .looseObject({
-      status: z.string().optional().catch(undefined),
-      errors: z.array(errorEntry).optional().catch(undefined),
-    })
-    .optional()
-    .catch(undefined),
-  durationSummary: z.looseObject({ startedAtUTC: count, completedAtUTC: count }).optional().catch(undefined),
-  sizeSummary: z.looseObject({ inputBytes: count, outputBytes: count }).optional().catch(undefined),
-  recordSummary: z
-    .looseObject({
-      inputRecordCount: count,
-      createdRecordCount: count,
-      updatedRecordCount: count,
-      skippedRecordCount: count,
-      failedRecordCount: count,
-    })
-    .optional()
-    .catch(undefined),
-  fileSummary: z
-    .looseObject({ inputFileCount: count, outputFileCount: count, failedFileCount: count })
-    .optional()
-    .catch(undefined),
-});
-
-const activitySchema = z.looseObject({
-  statusSummary: z
-    .looseObject({
-      errors: z.array(errorEntry).optional().catch(undefined),
-      extensions: z
-        .looseObject({ errors: z.array(errorEntry).optional().catch(undefined) })
-        .optional()
-        .catch(undefined),
-    })
-    .optional()
-    .catch(undefined),
-});
-
-const runSchema = z.looseObject({
-  id: z.string().min(1),
-  flowId: z.string().optional().catch(undefined),
-  etag: z.string().optional().catch(undefined),
-  eTag: z.string().optional().catch(undefined),
-  createdAt: z.coerce.number().optional().catch(undefined),
-  params: z.record(z.string(), z.unknown()).optional().catch(undefined),
-  metrics: metricsSchema.optional().catch(undefined),
-  activities: z.array(activitySchema).optional().catch(undefined),
-});
-
-type RunBody = z.output<typeof runSchema>;
-export type RunMetrics = z.output<typeof metricsSchema>;
-
-export interface ServiceErrorEntry {
-  code: string;
-  message: string;
-}
-
-/** A run as this action needs it: what the service said, in one shape whatever the answer's shape. */
-export interface Run {
-  id: string;
-  etag: string | undefined;
-  status: string | undefined;
-  flowId: string | undefined;
-  createdAt: number | undefined;
-  params: Record<string, unknown> | undefined;
-  metrics: RunMetrics | undefined;
-  /** The run's own errors: statusSummary, then each activity's. */
-  errors: ServiceErrorEntry[];
-}
-
-// Three shapes answer a run request: {items: [run]}, {id, etag} and the whole run; reads use the first.
-const listAnswer = z.looseObject({
-  items: z.array(runSchema),
-  _links: z
-    .looseObject({ next: z.looseObject({ href: z.string() }).optional().catch(undefined) })
-    .optional()
-    .catch(undefined),
-});
-
-/** The service said no, or said something we cannot use. The message is safe and complete. */
-export class ServiceError extends Error {
-  override name = 'ServiceError';
-  constructor(
-    message: string,
-    readonly status?: number,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A run request whose outcome could not be known, and no run was found for it. */
+/**
+ * A request that may have started a run, and no run was found for it: the run may exist. The message
+ * says where to look; running the step again could start a second ingestion.
+ */
 export class UnknownOutcomeError extends ServiceError {
   override name = 'UnknownOutcomeError';
 }
@@ -127,16 +45,41 @@ export interface FlowServiceOptions {
   tokens: TokenSource;
   http: HttpClient;
   log: { info(message: string): void; warning(message: string): void };
+  /** Epoch ms: no request, re-send or lookup starts after it. */
+  deadline: number;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Answers after which a run may or may not exist: the request reached the service. */
 const UNKNOWN_OUTCOME_STATUS = new Set([500, 502, 504]);
-const MAX_RUN_REQUESTS = 3;
+const MAX_START_REQUESTS = 3;
 /** How far a run's createdAt may precede our request (clocks differ between us and Adobe). */
 const CLOCK_SKEW_MS = 60_000;
+/**
+ * How long after a lost answer (or after the run's start time, if later) a run it made may still be
+ * missing from lists. Adobe says new runs take two to three minutes to show; two more cover clock
+ * skew and a slow listing. Before then, "not found" does not mean "not created".
+ */
+export const LIST_SETTLE_MS = 5 * 60_000;
 const MAX_LIST_PAGES = 20;
+
+/** What a request that starts a run needs: how to send it, and how to recognise the run it made. */
+interface StartRequest {
+  /** "the run request", "the re-trigger of run X": for log lines and errors. */
+  what: string;
+  /** "create a run": completes "Flow Service could not …". */
+  action: string;
+  path: string;
+  body?: string;
+  flowId: string;
+  /** The window the new run carries (it echoes ours, or the original run's for a re-trigger). */
+  window?: { start: number; end: number };
+  /** The start time the run request asked for (epoch seconds); lists show runs only after it. */
+  startTime?: number;
+  /** Runs already known, which a lookup must not take for the new one. */
+  known: ReadonlySet<string>;
+}
 
 export class FlowServiceClient {
   private readonly base: string;
@@ -149,74 +92,153 @@ export class FlowServiceClient {
     this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
   }
 
-  /**
-   * POST /runs. Retried blindly only where the service certainly did nothing (see http.ts). When the
-   * outcome is unknown (connection lost after sending, 500/502/504), the run is looked for first and
-   * adopted if it exists; the request is sent again only when no such run is found.
-   */
-  async createRun(request: RunRequest, signal?: AbortSignal): Promise<Run> {
-    const body = JSON.stringify(request);
-    const firstSentAt = this.now();
-    for (let sent = 1; ; sent++) {
-      let res: HttpResponse | undefined;
-      let lost: string;
-      try {
-        res = await this.call('POST', '/runs', { body, retry: 'unacted', signal });
-      } catch (error) {
-        if (!(error instanceof NetworkError) || certainlyNotSent(error.code)) throw error;
-        lost = error.message;
-      }
-      if (res) {
-        if (res.status === 200 || res.status === 201) return this.parseRun(res, 'the run request');
-        if (!UNKNOWN_OUTCOME_STATUS.has(res.status)) throw serviceError(res, 'create a run');
-        lost = serviceError(res, 'create a run').message;
-      }
-      this.options.log.warning(
-        `The answer to the run request was lost (${lost!}). Looking for a run it may have created before deciding to send it again.`,
-      );
-      await this.sleep(backoffMs(sent), signal); // gives the service time to list a run it did create
-      const found = await this.findRun(request, firstSentAt - CLOCK_SKEW_MS, signal);
-      if (found) {
-        this.options.log.info(`Found run ${found.id}, created by the request whose answer was lost: using it.`);
-        return found;
-      }
-      if (sent >= MAX_RUN_REQUESTS) {
-        throw new UnknownOutcomeError(
-          `The run request was sent ${sent} times and each answer was lost (last: ${lost!}); no run of flow ` +
-            `${request.flowId} with these parameters was found. Check Dataflow activity in Platform before running this step again.`,
-        );
-      }
-      this.options.log.info(`No run of flow ${request.flowId} was created by it: sending the run request again.`);
-    }
+  /** POST /runs: a new run of the flow, never two. */
+  createRun(request: RunRequest, signal?: AbortSignal): Promise<Run> {
+    return this.startOnce(
+      {
+        what: 'the run request',
+        action: 'create a run',
+        path: '/runs',
+        body: JSON.stringify(request),
+        flowId: request.flowId,
+        window: { start: request.params.windowStartTime, end: request.params.windowEndTime },
+        startTime: request.params.startTime,
+        known: new Set(),
+      },
+      signal,
+    );
+  }
+
+  /** POST /runs/{id}/action?op=re-trigger: a new run over the failed run's window, never two. */
+  retrigger(failed: Run, known: ReadonlySet<string>, signal?: AbortSignal): Promise<Run> {
+    return this.startOnce(
+      {
+        what: `the re-trigger of run ${failed.id}`,
+        action: `re-trigger run ${failed.id}`,
+        path: `/runs/${encodeURIComponent(failed.id)}/action?op=re-trigger`,
+        flowId: failed.flowId ?? '',
+        window: failed.window,
+        known: new Set([...known, failed.id]),
+      },
+      signal,
+    );
   }
 
   /** GET /runs/{id}. */
   async getRun(runId: string, signal?: AbortSignal): Promise<Run> {
     const res = await this.call('GET', `/runs/${encodeURIComponent(runId)}`, { retry: 'idempotent', signal });
     if (res.status !== 200) throw serviceError(res, `read run ${runId}`);
-    return this.parseRun(res, `the read of run ${runId}`, runId);
+    return parseRunAnswer(res, `the read of run ${runId}`, runId);
   }
 
-  /** The newest run of the flow created since `sinceMs` with the same window and start time, if any. */
-  async findRun(request: RunRequest, sinceMs: number, signal?: AbortSignal): Promise<Run | undefined> {
-    const matches: Run[] = [];
+  /**
+   * GET /runs?property=flowId==X, every page up to a bound. The server is asked to filter and sort,
+   * but neither is trusted: runs of other flows are dropped here, and the caller sorts.
+   */
+  async listRuns(flowId: string, signal?: AbortSignal): Promise<{ runs: Run[]; complete: boolean }> {
+    const runs: Run[] = [];
     let continuation: string | undefined;
+    const filter = `property=${encodeURIComponent(`flowId==${flowId}`)}&orderby=-createdAt`;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const query = `property=flowId==${encodeURIComponent(request.flowId)}${
-        continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''
-      }`;
+      const query = `${filter}${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`;
       const res = await this.call('GET', `/runs?${query}`, { retry: 'idempotent', signal });
-      if (res.status !== 200) throw serviceError(res, `list the runs of flow ${request.flowId}`);
-      const answer = listAnswer.safeParse(parseJson(res.text));
-      if (!answer.success) throw malformed(res, `the list of runs of flow ${request.flowId}`);
-      for (const item of answer.data.items) {
-        const run = toRun(item);
-        if ((run.createdAt ?? 0) >= sinceMs && sameRequest(run, request)) matches.push(run);
-      }
-      continuation = continuationOf(answer.data);
-      if (!continuation) break;
+      if (res.status !== 200) throw serviceError(res, `list the runs of flow ${flowId}`);
+      const answer = parseRunPage(res, `the list of runs of flow ${flowId}`);
+      runs.push(...answer.runs.filter((run) => run.flowId === undefined || run.flowId === flowId));
+      continuation = answer.next;
+      if (!continuation) return { runs, complete: true };
     }
-    return matches.sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0];
+    return { runs, complete: false };
+  }
+
+  /** GET /flows/{id}: the flow, or undefined when the sandbox has no such flow. */
+  async getFlow(flowId: string, signal?: AbortSignal): Promise<Flow | undefined> {
+    const res = await this.call('GET', `/flows/${encodeURIComponent(flowId)}`, { retry: 'idempotent', signal });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw serviceError(res, `read flow ${flowId}`);
+    return parseFlowAnswer(res, flowId);
+  }
+
+  /**
+   * Sends a request that starts a run. Retried blindly only where the service certainly did nothing
+   * (see http.ts). When the outcome is unknown (connection lost after sending, 500/502/504, no answer
+   * in time), the run is looked for until the service has had time to list it; it is adopted if found,
+   * and the request is sent again only when it still is not. When the step's timeout comes first, the
+   * step fails saying the run may exist.
+   */
+  private async startOnce(request: StartRequest, signal?: AbortSignal): Promise<Run> {
+    const firstSentAt = this.now();
+    for (let sent = 1; ; sent++) {
+      let lost: string;
+      try {
+        const res = await this.call('POST', request.path, { body: request.body ?? '', retry: 'unacted', signal });
+        if (res.status === 200 || res.status === 201) return parseRunAnswer(res, request.what);
+        if (!UNKNOWN_OUTCOME_STATUS.has(res.status)) throw serviceError(res, request.action);
+        lost = serviceError(res, request.action).message;
+      } catch (error) {
+        if (!(error instanceof NetworkError) || certainlyNotSent(error.code)) throw error;
+        lost = error.message;
+      }
+      this.options.log.warning(
+        `The answer to ${request.what} was lost (${lost}). Looking for the run it may have made before deciding to send it again.`,
+      );
+      const found = await this.lookForNewRun(request, firstSentAt - CLOCK_SKEW_MS, lost, signal);
+      if (found) {
+        this.options.log.info(`Found run ${found.id}, made by the request whose answer was lost: following it.`);
+        return found;
+      }
+      if (sent >= MAX_START_REQUESTS) {
+        throw new UnknownOutcomeError(
+          `${capitalize(request.what)} was sent ${sent} times and each answer was lost (last: ${lost}); no run it ` +
+            `made showed up in ${minutes(LIST_SETTLE_MS)} of looking. A run may still exist.`,
+        );
+      }
+      this.options.log.info(
+        `No run made by ${request.what} showed up in ${minutes(LIST_SETTLE_MS)} of looking: sending it again.`,
+      );
+    }
+  }
+
+  /**
+   * Lists the flow's runs until one made by the request shows up, or the service has had time to list
+   * it (undefined: it was not made). Fails with UnknownOutcomeError when the step's timeout comes first.
+   */
+  private async lookForNewRun(
+    request: StartRequest,
+    sinceMs: number,
+    lost: string,
+    signal?: AbortSignal,
+  ): Promise<Run | undefined> {
+    const settledAt = Math.max(this.now(), (request.startTime ?? 0) * 1000) + LIST_SETTLE_MS;
+    let lookupFailure = '';
+    for (let look = 1; ; look++) {
+      const pause = backoffMs(Math.min(look, 7)); // 0.5 s, 1 s, 2 s … up to half a minute between looks
+      if (!request.flowId) {
+        throw new UnknownOutcomeError(
+          `The answer to ${request.what} was lost (${lost}), and the run names no flow to look in. A run may exist.`,
+        );
+      }
+      if (this.now() + pause >= this.options.deadline) {
+        throw new UnknownOutcomeError(
+          `The answer to ${request.what} was lost (${lost}), and the step's timeout came before the service ` +
+            `listed a run it made${lookupFailure}. A run may exist.`,
+        );
+      }
+      await this.sleep(pause, signal);
+      try {
+        const { runs } = await this.listRuns(request.flowId, signal);
+        lookupFailure = '';
+        const found = runs
+          .filter((run) => isMadeBy(run, request, sinceMs))
+          .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0];
+        if (found) return found;
+        // Only a look that succeeded after the service had time to list the run says it was not made.
+        if (this.now() >= settledAt) return undefined;
+      } catch (error) {
+        if (signal?.aborted || !(error instanceof NetworkError || error instanceof ServiceError)) throw error;
+        lookupFailure = ` (the last look failed: ${error.message})`;
+      }
+    }
   }
 
   /** One Platform call with the current token; after a 401, once more with a renewed token. */
@@ -224,7 +246,7 @@ export class FlowServiceClient {
     method: 'GET' | 'POST',
     path: string,
     { body, retry, signal }: { body?: string; retry: RetryMode; signal?: AbortSignal },
-  ): Promise<HttpResponse> {
+  ): Promise<Answer> {
     const send = (token: string) =>
       this.options.http.send({
         method,
@@ -234,12 +256,12 @@ export class FlowServiceClient {
         retry,
         signal,
       });
-    const token = await this.options.tokens.current(signal);
+    const token = await tokenStep(() => this.options.tokens.current(signal));
     const res = await send(token);
     if (res.status !== 401) return res;
     let renewed: string;
     try {
-      renewed = await this.options.tokens.renew(token, signal);
+      renewed = await tokenStep(() => this.options.tokens.renew(token, signal));
     } catch (error) {
       if (error instanceof AuthError)
         throw new AuthError(`${error.message} ${serviceError(res, 'accept the token').message}`);
@@ -259,110 +281,42 @@ export class FlowServiceClient {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     };
   }
+}
 
-  private parseRun(res: HttpResponse, what: string, runId?: string): Run {
-    const json = parseJson(res.text);
-    const list = listAnswer.safeParse(json);
-    if (list.success) {
-      const item = list.data.items.find((r) => r.id === runId) ?? list.data.items[0];
-      if (!item) throw malformed(res, what); // an empty `items`
-      return toRun(item);
-    }
-    const single = runSchema.safeParse(json);
-    if (!single.success) throw malformed(res, what);
-    return toRun(single.data);
+/**
+ * Getting a token: a network failure here is IMS's, and says nothing about a Platform request (so it
+ * must never be taken for a lost answer to a run request). It fails the step as an AuthError.
+ */
+async function tokenStep(get: () => Promise<string>): Promise<string> {
+  try {
+    return await get();
+  } catch (error) {
+    if (error instanceof NetworkError) throw new AuthError(error.message);
+    throw error;
   }
 }
 
-function toRun(body: RunBody): Run {
-  const errors: ServiceErrorEntry[] = [];
-  const collect = (list: Array<{ code?: unknown; message?: unknown }> | undefined) => {
-    for (const e of list ?? []) errors.push({ code: inert(e.code ?? '', 100), message: inert(e.message ?? '') });
-  };
-  collect(body.metrics?.statusSummary?.errors);
-  for (const activity of body.activities ?? []) {
-    collect(activity.statusSummary?.errors);
-    collect(activity.statusSummary?.extensions?.errors);
-  }
-  return {
-    id: body.id,
-    etag: body.etag ?? body.eTag,
-    status: body.metrics?.statusSummary?.status,
-    flowId: body.flowId,
-    createdAt: body.createdAt,
-    params: body.params,
-    metrics: body.metrics,
-    errors,
-  };
-}
-
-/** Same flow, same window, same start: the params echo our numbers, maybe as strings. */
-function sameRequest(run: Run, request: RunRequest): boolean {
+/**
+ * Whether a listed run is the one a lost request made: same flow, created since we sent it, not one
+ * we knew already, and the same window when the list shows one (lists do not always carry params).
+ */
+function isMadeBy(run: Run, request: StartRequest, sinceMs: number): boolean {
+  if (request.known.has(run.id)) return false;
   if (run.flowId !== undefined && run.flowId !== request.flowId) return false;
-  const p = run.params ?? {};
-  const { startTime, windowStartTime, windowEndTime } = request.params;
-  return (
-    Number(p.windowStartTime) === windowStartTime &&
-    Number(p.windowEndTime) === windowEndTime &&
-    (p.startTime === undefined || Number(p.startTime) === startTime)
-  );
-}
-
-function continuationOf(answer: z.output<typeof listAnswer>): string | undefined {
-  const direct = (answer as Record<string, unknown>).continuationToken;
-  if (typeof direct === 'string' && direct) return direct;
-  const href = answer._links?.next?.href;
-  if (!href) return undefined;
-  return new URL(href, 'https://placeholder.invalid').searchParams.get('continuationToken') ?? undefined;
-}
-
-const gatewayError = z.looseObject({
-  error_code: z.unknown().optional(),
-  code: z.unknown().optional(),
-  message: z.unknown().optional(),
-  type: z.unknown().optional(),
-  title: z.unknown().optional(),
-  errorMessage: z.unknown().optional(),
-  report: z
-    .looseObject({ 'detailed-message': z.unknown().optional(), 'request-id': z.unknown().optional() })
-    .optional()
-    .catch(undefined),
-});
-
-/** "Flow Service could not X: HTTP 400 FLOW-1430-400: title; detail (request ID r)". */
-export function serviceError(res: HttpResponse, action: string): ServiceError {
-  const parsed = gatewayError.safeParse(parseJson(res.text));
-  let code: string | undefined;
-  const parts: string[] = [];
-  let requestId = headerValue(res.headers['x-request-id']);
-  if (parsed.success) {
-    const b = parsed.data;
-    const typeCode = typeof b.type === 'string' ? b.type.split('/').pop() : undefined;
-    code = [b.error_code, typeCode, b.code].find((c) => typeof c === 'string' || typeof c === 'number')?.toString();
-    for (const text of [b.title, b.report?.['detailed-message'], b.errorMessage, b.message]) {
-      if (typeof text === 'string' && text.trim() && !parts.includes(inert(text))) parts.push(inert(text));
-    }
-    if (typeof b.report?.['request-id'] === 'string') requestId = b.report['request-id'];
+  if ((run.createdAt ?? 0) < sinceMs) return false;
+  if (request.window && run.window) {
+    if (run.window.start !== request.window.start || run.window.end !== request.window.end) return false;
   }
-  const detail = parts.length > 0 ? parts.join('; ') : excerpt(res.text);
-  const codeText = code ? ` ${inert(code, 60)}` : '';
-  const request = requestId ? ` (request ID ${inert(requestId, 80)})` : '';
-  return new ServiceError(
-    `Flow Service could not ${action}: HTTP ${res.status}${codeText}: ${detail}${request}`,
-    res.status,
-    code,
-  );
+  const startTime = run.params?.startTime;
+  return request.startTime === undefined || startTime === undefined || Number(startTime) === request.startTime;
 }
 
-function malformed(res: HttpResponse, what: string): ServiceError {
-  return new ServiceError(
-    `Flow Service answered ${what} with HTTP ${res.status} and a body that is not a run: ${excerpt(res.text)}`,
-    res.status,
-  );
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function minutes(ms: number): string {
+  return `${Math.round(ms / 60_000)} minutes`;
 }
 
 /** The run request for a flow: times as unix-second integers, as the OpenAPI schema types them. */

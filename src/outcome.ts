@@ -1,44 +1,190 @@
-// What happened to each flow in this step, as plain data: its run, how waiting ended, or why it
-// failed. Pure functions over that data decide the step's outputs; nothing here does I/O.
-import type { Run } from './flow-service.js';
+// What happened to each flow in this step, as plain data: its runs, its window, how following them
+// ended, or why it failed. Pure functions over that data give each flow's verdict, the words for it
+// and the step's outputs; nothing here does I/O.
+import type { Run } from './answers.js';
+import { diagnosisLine, errorText } from './diagnosis.js';
 import { classifyStatus } from './status.js';
+import { formatDuration, isoSeconds } from './time.js';
 import type { WaitResult } from './wait.js';
 
-/** One flow's story: its run if it was created, how waiting ended, or why it failed. */
+/** Where a window came from, for the summary ("after run X, which succeeded at …"). */
+export type WindowOrigin =
+  | { kind: 'inputs' }
+  | { kind: 'last success'; runId: string; status: string; endedAt: number | undefined; capped: boolean }
+  | { kind: 'first window'; capped: boolean };
+
+/** One flow's story: its runs, its window, how waiting ended, or why it failed. */
 export interface FlowStory {
+  /** The dataflow; with `run-id`, known once the run has been read ('' before). */
   flowId: string;
+  /** With `run-id`: the run the user named. */
+  givenRunId?: string;
+  /** The flow's name, when preflight read it (inert). */
+  flowName?: string;
+  /** The newest run: created, adopted, or the latest re-trigger. */
   run?: Run;
+  /** Runs before `run` (each one ended failed and was re-triggered), oldest first. */
+  earlier?: Run[];
+  /** The window the run request carried (unix seconds), and where it came from. */
+  window?: { start: number; end: number; origin: WindowOrigin };
   wait?: WaitResult;
   waitedMs?: number;
   /** Why this flow failed, if it did (already safe to show). */
   failure?: string;
   /** Set when the flow only partially succeeded and that is not a failure. */
   warning?: string;
+  /** A request that starts a run lost its answer and no run was found: one may exist. */
+  unsure?: boolean;
+  /** Why no run was started, when that is not a failure (nothing new to ingest, a run in progress). */
+  skipped?: string;
+  /** Why the last failed run was not re-triggered, when `retries` asked for it. */
+  notRetried?: string;
+}
+
+export type Verdict = 'success' | 'failure' | 'partial' | 'timeout' | 'cancelled' | 'skipped' | 'started';
+
+/** A flow's verdict: `started` is a run the step did not wait for; anything with a failure fails. */
+export function verdictOf(story: FlowStory): Verdict {
+  if (story.skipped) return 'skipped';
+  if (story.wait?.end === 'timeout') return 'timeout';
+  if (story.wait?.end === 'cancelled') return 'cancelled';
+  if (story.failure || !story.run) return 'failure';
+  const outcome = classifyStatus(story.run.status);
+  if (outcome === 'partial') return 'partial';
+  if (outcome === 'pending') return 'started';
+  return outcome;
+}
+
+/** Whether the step succeeds with these flows. */
+export function stepSucceeded(stories: FlowStory[]): boolean {
+  return stories.every((s) => !s.failure && (s.run || s.skipped));
+}
+
+/** The IDs of every run started (or adopted) for the flow, oldest first. */
+export function attemptsOf(story: FlowStory): string[] {
+  return [...(story.earlier ?? []), ...(story.run ? [story.run] : [])].map((r) => r.id);
 }
 
 /** The status a flow ends with, as the outputs say it. */
 export function storyStatus(story: FlowStory): string {
+  if (story.skipped) return 'skipped';
   if (!story.run) return 'not started';
   return story.run.status ?? 'scheduled';
 }
 
+/** Where the run is in the Experience Platform UI (Adobe's own alert links use this form). */
+export interface LinkContext {
+  /** `ui-tenant`, else the org ID with its @AdobeOrg. */
+  tenant: string;
+  sandboxName: string;
+}
+
+export function runUrl(link: LinkContext, flowId: string, runId: string): string {
+  return `https://experience.adobe.com/#/@${link.tenant}/sname:${link.sandboxName}/platform/source/dataflows/${flowId}/activity/${runId}`;
+}
+
+/** The link to a story's newest run, when both IDs are known. */
+export function storyUrl(link: LinkContext, story: FlowStory): string | undefined {
+  return story.run && story.flowId ? runUrl(link, story.flowId, story.run.id) : undefined;
+}
+
 /** One entry of the `runs` output. */
-export function runEntry(story: FlowStory) {
+export function runEntry(story: FlowStory, link?: LinkContext) {
   return {
-    flowId: story.flowId,
+    flowId: story.flowId || null,
     runId: story.run?.id ?? null,
     etag: story.run?.etag ?? null,
-    status: story.run ? (story.run.status ?? 'scheduled') : null,
+    status: story.skipped ? 'skipped' : story.run ? (story.run.status ?? 'scheduled') : null,
     error: story.failure ?? null,
+    runUrl: link ? (storyUrl(link, story) ?? null) : null,
+    windowStart: story.window?.start ?? null,
+    windowEnd: story.window?.end ?? null,
+    attempts: attemptsOf(story),
   };
 }
 
 /** The worst of several: failed, then partialSuccess, then a status not yet final, then success. */
 export function overallStatus(stories: FlowStory[]): string {
-  const outcomes = stories.map((s) => (s.failure || !s.run ? 'failure' : classifyStatus(s.run.status)));
+  const live = stories.filter((s) => !s.skipped);
+  if (live.length === 0) return 'skipped';
+  const outcomes = live.map((s) => (s.failure || !s.run ? 'failure' : classifyStatus(s.run.status)));
   if (outcomes.includes('failure')) return 'failed';
   if (outcomes.includes('partial')) return 'partialSuccess';
-  const pending = stories.find((s) => classifyStatus(s.run?.status) === 'pending');
+  const pending = live.find((s) => classifyStatus(s.run?.status) === 'pending');
   if (pending) return pending.run?.status ?? 'scheduled';
   return 'success';
+}
+
+/** What a flow's end means, in words: a failure, a warning, or a line for the log. */
+export interface Judgement {
+  failure?: string;
+  warning?: string;
+  info?: string;
+}
+
+export interface JudgeRules {
+  failOnPartial: boolean;
+  timeoutMs: number;
+  link: LinkContext;
+}
+
+/** The words for a run that waiting has followed to its end (or to the timeout, or a cancel). */
+export function judgeWaited(story: FlowStory, rules: JudgeRules): Judgement {
+  const run = story.run!;
+  const status = run.status ?? 'unknown';
+  const where = whereToLook(story, rules.link);
+  const goesOn = `The run goes on in Platform; runs cannot be cancelled through the API. ${where}`;
+  const errors = run.errors.length > 0 ? `: ${run.errors.map(errorText).join('; ')}` : '';
+  const facts = diagnosisLine(run);
+  const diagnosis = facts ? ` (${facts})` : '';
+  const tries = (story.earlier?.length ?? 0) > 0 ? ` (attempt ${(story.earlier?.length ?? 0) + 1})` : '';
+  const notRetried = story.notRetried ? `; not re-triggered: ${story.notRetried}` : '';
+  switch (verdictOf(story)) {
+    case 'timeout':
+      return {
+        failure: `Run ${run.id} did not finish within ${formatDuration(rules.timeoutMs)} (last status: ${status}). ${goesOn}`,
+      };
+    case 'cancelled':
+      return { failure: `The job was cancelled while waiting for run ${run.id} (last status: ${status}). ${goesOn}` };
+    case 'failure':
+      return {
+        failure: `Run ${run.id} of flow ${story.flowId}${tries} ended ${status}${errors}${diagnosis}${notRetried}. ${where}`,
+      };
+    case 'partial': {
+      const message = `Run ${run.id} of flow ${story.flowId}${tries} partially succeeded${errors}${failedRecords(run)}. ${where}`;
+      return rules.failOnPartial
+        ? { failure: `${message} (failing because 'fail-on-partial' is true)` }
+        : { warning: message };
+    }
+    case 'skipped':
+    case 'started':
+    case 'success':
+      return { info: `Run ${run.id} finished: ${status} after ${formatDuration(story.waitedMs ?? 0)}.` };
+  }
+}
+
+/** "See it in Platform: <link>", or where to look when no run is known. */
+export function whereToLook(story: FlowStory, link: LinkContext): string {
+  const url = storyUrl(link, story);
+  if (url) return `See the run in Platform: ${url}`;
+  return story.flowId
+    ? `Check Sources > Dataflows > ${story.flowId} > Dataflow activity in Platform.`
+    : 'Check Sources > Dataflows > Dataflow activity in Platform.';
+}
+
+/** The words for a flow whose run may exist although its request's answer was lost. */
+export function unsureText(message: string, story: FlowStory, link: LinkContext): string {
+  return `${message} ${whereToLook(story, link)} Running this step again may start a second ingestion of the same window.`;
+}
+
+function failedRecords(run: Run): string {
+  const failed = run.metrics?.recordSummary?.failedRecordCount;
+  const sample = run.diagnostics.sampleLinks[0];
+  const count = failed !== undefined && failed > 0 ? `; ${failed} records failed` : '';
+  return `${count}${sample ? ` (sample: ${sample.url})` : ''}`;
+}
+
+/** "2023-11-14T00:00:00Z → 2023-11-14T22:13:20Z". */
+export function windowText(window: { start: number; end: number }): string {
+  return `${isoSeconds(window.start)} → ${isoSeconds(window.end)}`;
 }

@@ -1,97 +1,140 @@
-// What the user sees: outputs (set as soon as they are known), log lines, annotations and the job
-// summary. Text from the service arrives here already inert (see untrusted.ts); secrets are
-// redacted once more on the way out. One flow reads as it always has; several get a log group, an
-// output line and a summary row each.
-import * as core from '@actions/core';
-import type { Run } from './flow-service.js';
-import { overallStatus, runEntry, storyStatus, type FlowStory } from './outcome.js';
-import type { Secrets } from './secrets.js';
+// Telling each event of the step once, through the runner: outputs (set as soon as they are known),
+// log lines, annotations and the job summary. One flow reads as it always has; several get a log
+// group, an output line and a summary row each. The layout is chosen once, here; what each end
+// means is decided by the pure functions in outcome.ts. Service text arrives already inert.
+import type { Flow, Run } from './answers.js';
+import {
+  attemptsOf,
+  judgeWaited,
+  overallStatus,
+  runEntry,
+  storyStatus,
+  storyUrl,
+  unsureText,
+  whereToLook,
+  type FlowStory,
+  type LinkContext,
+} from './outcome.js';
+import type { Runner } from './runner.js';
 import type { Settings } from './settings.js';
-import { classifyStatus } from './status.js';
 import { renderSummary, renderSummaryOfMany } from './summary.js';
 import { formatDuration } from './time.js';
-import { inert } from './untrusted.js';
 import type { WaitResult } from './wait.js';
+
+/** How a run came to be followed. */
+export type Arrival = 'created' | 'adopted' | 'retriggered';
 
 export class Report {
   readonly stories: FlowStory[];
+  readonly link: LinkContext;
   private readonly several: boolean;
   private readonly logs = new Map<FlowStory, string[]>();
 
   constructor(
     private readonly settings: Settings,
-    private readonly secrets: Secrets,
+    private readonly io: Runner,
     private readonly startedAt: number,
   ) {
-    this.stories = settings.flowIds.map((flowId) => ({ flowId }));
+    this.stories =
+      settings.runIds.length > 0
+        ? settings.runIds.map((givenRunId) => ({ flowId: '', givenRunId }))
+        : settings.flowIds.map((flowId) => ({ flowId }));
     this.several = this.stories.length > 1;
+    this.link = { tenant: settings.uiTenant, sandboxName: settings.sandboxName };
+    for (const warning of settings.warnings) io.warning(warning);
   }
 
-  /** The run exists. With one flow its ID, etag and status are outputs from now on, whatever happens next. */
-  created(story: FlowStory, run: Run): void {
+  /** Preflight read the flow: its name goes in the log and the summary. */
+  flowRead(story: FlowStory, flow: Flow): void {
+    story.flowName = flow.name;
+    this.log(
+      story,
+      `Flow ${story.flowId}${flow.name ? ` (${flow.name})` : ''}: ${flow.state ?? 'state unknown'}, scheduled ${flow.frequency ?? 'unknown'}.`,
+    );
+  }
+
+  /** A line about one flow's preparation (window, runs in progress), for its log. */
+  note(story: FlowStory, line: string): void {
+    this.log(story, line);
+  }
+
+  /** A warning about one flow that does not stop it. */
+  warn(story: FlowStory, message: string): void {
+    if (this.several) this.io.warning(`Flow ${story.flowId}: ${message}`);
+    else this.io.warning(message);
+  }
+
+  /** The run exists. With one flow its ID, etag, status and link are outputs from now on, whatever happens next. */
+  started(story: FlowStory, run: Run, arrival: Arrival): void {
+    const previous = story.run;
+    if (previous && arrival === 'retriggered') (story.earlier ??= []).push(previous);
     story.run = run;
-    if (!this.several) {
-      core.setOutput('run-id', run.id);
-      core.setOutput('etag', run.etag ?? '');
-      core.setOutput('status', run.status ?? 'scheduled');
+    if (!story.flowId && run.flowId) story.flowId = run.flowId;
+    if (!this.several) this.setOneFlowOutputs(story);
+    const status = run.status ?? 'scheduled';
+    const flow = story.flowId ? ` of flow ${story.flowId}` : '';
+    if (arrival === 'created') this.log(story, `Created run ${run.id}${flow} (status: ${status}).`);
+    else if (arrival === 'adopted') this.log(story, `Following run ${run.id}${flow} (status: ${status}).`);
+    else {
+      const attempt = attemptsOf(story).length;
+      this.log(
+        story,
+        `Re-triggered run ${previous?.id ?? ''}: new run ${run.id} (attempt ${attempt}, status: ${status}).`,
+      );
     }
-    this.log(story, `Created run ${run.id} of flow ${story.flowId} (status: ${inert(run.status ?? 'scheduled', 60)}).`);
   }
 
-  /** The run could not be created. With several flows the others go on. */
-  notCreated(story: FlowStory, message: string): void {
-    story.failure = this.secrets.redact(message);
+  /** The run could not be started (or read, for one given by ID). With several flows the others go on. */
+  notStarted(story: FlowStory, message: string, unsure = false): void {
+    story.unsure = unsure || undefined;
+    story.failure = unsure ? unsureText(message, story, this.link) : message;
     if (this.several) this.log(story, `Could not start a run of flow ${story.flowId}: ${story.failure}`);
   }
 
+  /** No run is needed (nothing new to ingest, or one is in progress): not a failure. */
+  skipped(story: FlowStory, reason: string): void {
+    story.skipped = reason;
+    this.io.notice(this.several ? `Flow ${story.flowId}: ${reason}` : reason);
+  }
+
   /** Reading the run failed for good (after retries): this flow fails, the others go on. */
-  notFollowed(story: FlowStory, message: string): void {
-    story.failure = this.secrets.redact(message);
+  notFollowed(story: FlowStory, message: string, unsure = false): void {
+    story.unsure = unsure || undefined;
+    const where = whereToLook(story, this.link);
+    story.failure = unsure ? unsureText(message, story, this.link) : `${message} ${where}`;
     if (this.several) this.log(story, `Stopped following run ${story.run?.id ?? ''}: ${story.failure}`);
   }
 
-  /** Every run request has been answered: with several flows, the outputs known so far. */
-  allCreated(): void {
+  /** Every run request has been answered: the outputs known so far. */
+  allStarted(): void {
     if (this.several) this.setSeveralOutputs();
-    else core.setOutput('runs', JSON.stringify(this.stories.map(runEntry)));
+    else this.io.setOutput('runs', JSON.stringify(this.stories.map((s) => runEntry(s, this.link))));
   }
 
   statusChanged(story: FlowStory, run: Run, previous: string | undefined): void {
     const elapsed = formatDuration(Date.now() - this.startedAt);
-    this.log(
-      story,
-      `Run ${run.id}: ${inert(previous ?? 'unknown', 60)} → ${inert(run.status ?? 'unknown', 60)} (after ${elapsed})`,
-    );
+    this.log(story, `Run ${run.id}: ${previous ?? 'unknown'} → ${run.status ?? 'unknown'} (after ${elapsed})`);
+  }
+
+  /** A run ended failed and is not re-triggered, for this reason. */
+  notRetried(story: FlowStory, reason: string): void {
+    story.notRetried = reason;
+    this.log(story, `Run ${story.run?.id ?? ''} is not re-triggered: ${reason}.`);
   }
 
   /** Waiting for one flow's run ended: say what happened, in words a user can act on. */
   waited(story: FlowStory, result: WaitResult): void {
-    const { run } = result;
-    story.run = run;
+    story.run = result.run;
     story.wait = result;
     story.waitedMs = Date.now() - this.startedAt;
-    const status = inert(run.status ?? 'unknown', 60);
-    const goesOn = `The run goes on in Platform (Sources > Dataflows > ${story.flowId} > Dataflow activity); runs cannot be cancelled through the API.`;
-    const outcome = classifyStatus(run.status);
-    const errors =
-      run.errors.length > 0
-        ? `: ${run.errors.map((e) => (e.code ? `${e.code} ${e.message}` : e.message)).join('; ')}`
-        : '';
-    if (result.end === 'timeout') {
-      story.failure = `Run ${run.id} did not finish within ${formatDuration(this.settings.timeoutMs)} (last status: ${status}). ${goesOn}`;
-    } else if (result.end === 'cancelled') {
-      story.failure = `The job was cancelled while waiting for run ${run.id} (last status: ${status}). ${goesOn}`;
-    } else if (outcome === 'failure') {
-      story.failure = `Run ${run.id} of flow ${story.flowId} ended ${status}${errors}`;
-    } else if (outcome === 'partial') {
-      const message = `Run ${run.id} of flow ${story.flowId} partially succeeded${errors}`;
-      if (this.settings.failOnPartial) story.failure = `${message} (failing because 'fail-on-partial' is true)`;
-      else story.warning = message;
-    } else {
-      this.log(story, `Run ${run.id} finished: ${status} after ${formatDuration(story.waitedMs)}.`);
-    }
-    if (story.failure) story.failure = this.secrets.redact(story.failure);
-    if (story.warning) story.warning = this.secrets.redact(story.warning);
+    const judgement = judgeWaited(story, {
+      failOnPartial: this.settings.failOnPartial,
+      timeoutMs: this.settings.timeoutMs,
+      link: this.link,
+    });
+    story.failure = judgement.failure;
+    story.warning = judgement.warning;
+    if (judgement.info) this.log(story, judgement.info);
   }
 
   /** Every flow's story has ended: final outputs, one annotation per problem, the step's verdict. */
@@ -101,46 +144,46 @@ export class Report {
       for (const story of this.stories) this.flushGroup(story);
     } else {
       const [story] = this.stories as [FlowStory];
-      if (story.wait) {
-        core.setOutput('status', story.run?.status ?? 'scheduled');
-        core.setOutput('etag', story.run?.etag ?? '');
-        core.setOutput('metrics', JSON.stringify(story.run?.metrics ?? {}));
-      }
-      core.setOutput('runs', JSON.stringify(this.stories.map(runEntry)));
-      if (story.warning) core.warning(story.warning);
-      if (story.failure) core.setFailed(story.failure);
+      this.setOneFlowOutputs(story);
+      if (story.wait) this.io.setOutput('metrics', JSON.stringify(story.run?.metrics ?? {}));
+      this.io.setOutput('runs', JSON.stringify(this.stories.map((s) => runEntry(s, this.link))));
+      if (story.warning) this.io.warning(story.warning);
+      if (story.failure) this.io.fail(story.failure);
       return;
     }
     for (const story of this.stories) {
-      if (story.warning) core.warning(`Flow ${story.flowId}: ${story.warning}`);
-      if (story.failure) core.error(`Flow ${story.flowId}: ${story.failure}`);
+      if (story.warning) this.io.warning(`Flow ${this.name(story)}: ${story.warning}`);
+      if (story.failure) this.io.error(`Flow ${this.name(story)}: ${story.failure}`);
     }
     const failed = this.stories.filter((s) => s.failure);
     if (failed.length > 0) {
-      core.setFailed(
-        `${failed.length} of ${this.stories.length} flows did not succeed: ${failed.map((s) => s.flowId).join(', ')}.`,
+      this.io.fail(
+        `${failed.length} of ${this.stories.length} flows did not succeed: ${failed.map((s) => this.name(s)).join(', ')}.`,
       );
     }
   }
 
   /** The whole step failed outside any one flow's story. */
   fail(message: string): void {
-    for (const story of this.stories) story.failure ??= this.secrets.redact(message);
+    for (const story of this.stories) story.failure ??= message;
     if (this.several) this.finished();
-    else core.setFailed(this.secrets.redact(message));
+    else this.io.fail(message);
   }
 
   async writeSummary(): Promise<void> {
-    if (!process.env.GITHUB_STEP_SUMMARY) return;
     const text = this.several
-      ? renderSummaryOfMany(this.settings, this.stories)
-      : renderSummary({ settings: this.settings, ...this.stories[0]! });
-    await core.summary.addRaw(this.secrets.redact(text), true).write();
+      ? renderSummaryOfMany(this.settings, this.stories, this.link)
+      : renderSummary({ settings: this.settings, ...this.stories[0]! }, this.link);
+    await this.io.summary(text);
+  }
+
+  private name(story: FlowStory): string {
+    return story.flowId || `of run ${story.givenRunId ?? ''}`;
   }
 
   /** With one flow, a log line now; with several, kept for that flow's group, printed when it ends. */
   private log(story: FlowStory, line: string): void {
-    if (!this.several) return core.info(line);
+    if (!this.several) return this.io.info(line);
     const lines = this.logs.get(story) ?? [];
     lines.push(line);
     this.logs.set(story, lines);
@@ -150,15 +193,31 @@ export class Report {
     const lines = this.logs.get(story);
     if (!lines) return;
     this.logs.delete(story);
-    core.startGroup(`Flow ${story.flowId}: ${storyStatus(story)}`);
-    for (const line of lines) core.info(line);
-    core.endGroup();
+    this.io.group(`Flow ${this.name(story)}: ${storyStatus(story)}`, lines);
+  }
+
+  private setOneFlowOutputs(story: FlowStory): void {
+    if (story.run) {
+      this.io.setOutput('run-id', story.run.id);
+      this.io.setOutput('etag', story.run.etag ?? '');
+      this.io.setOutput('run-url', storyUrl(this.link, story) ?? '');
+    }
+    if (story.run || story.skipped) this.io.setOutput('status', storyStatus(story));
+    this.setWindowOutputs([story]);
   }
 
   private setSeveralOutputs(): void {
-    core.setOutput('run-id', this.stories.map((s) => s.run?.id ?? '').join('\n'));
-    core.setOutput('etag', this.stories.map((s) => s.run?.etag ?? '').join('\n'));
-    core.setOutput('status', overallStatus(this.stories));
-    core.setOutput('runs', JSON.stringify(this.stories.map(runEntry)));
+    this.io.setOutput('run-id', this.stories.map((s) => s.run?.id ?? '').join('\n'));
+    this.io.setOutput('etag', this.stories.map((s) => s.run?.etag ?? '').join('\n'));
+    this.io.setOutput('run-url', this.stories.map((s) => storyUrl(this.link, s) ?? '').join('\n'));
+    this.io.setOutput('status', overallStatus(this.stories));
+    this.io.setOutput('runs', JSON.stringify(this.stories.map((s) => runEntry(s, this.link))));
+    this.setWindowOutputs(this.stories);
+  }
+
+  private setWindowOutputs(stories: FlowStory[]): void {
+    if (!stories.some((s) => s.window)) return;
+    this.io.setOutput('window-start', stories.map((s) => s.window?.start ?? '').join('\n'));
+    this.io.setOutput('window-end', stories.map((s) => s.window?.end ?? '').join('\n'));
   }
 }

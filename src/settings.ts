@@ -6,9 +6,29 @@ import { parseDuration, parseTime, TimeFormatError } from './time.js';
 export type Credentials =
   { kind: 'client-secret'; clientSecret: string; scopes: string } | { kind: 'access-token'; accessToken: string };
 
+export type IfRunning = 'start' | 'wait' | 'skip' | 'fail';
+
 export interface Settings {
-  /** One or more dataflow IDs, in the order given. */
+  /** One or more dataflow IDs, in the order given (none with `run-id`). */
   flowIds: string[];
+  /** Existing runs to follow instead of creating any (`run-id`), in the order given. */
+  runIds: string[];
+  /** With `runIds`: re-trigger each and follow the new run. */
+  retrigger: boolean;
+  /** How many times a run that ends failed is re-triggered automatically. */
+  retries: number;
+  /** Experience Cloud tenant for run links: `ui-tenant`, else the org ID. */
+  uiTenant: string;
+  /** What to do when a run of the flow is still in progress (`auto` resolved). */
+  ifRunning: IfRunning;
+  /** Read each flow before starting its run. */
+  preflight: boolean;
+  /** With `last-success`: where a flow with no successful run starts (unix seconds). */
+  firstWindowStart: number | undefined;
+  /** With `last-success`: the longest window one run may take. */
+  maxWindowMs: number | undefined;
+  /** Things worth saying about the inputs that do not stop the step. */
+  warnings: string[];
   /** At most this many run requests in flight at once (several flows only). */
   maxConcurrency: number;
   clientId: string;
@@ -19,7 +39,8 @@ export interface Settings {
   deltaColumn: string | undefined;
   /** Unix seconds, as the run request carries them. */
   startTime: number;
-  windowStart: number;
+  /** Unix seconds, or where the newest successful window of the flow's runs ended. */
+  windowStart: number | 'last-success';
   windowEnd: number;
   wait: boolean;
   timeoutMs: number;
@@ -49,6 +70,10 @@ export const INPUT_DEFAULTS = {
   'platform-url': 'https://platform.adobe.io',
   'ims-url': 'https://ims-na1.adobelogin.com',
   'max-concurrency': '5',
+  're-trigger': 'false',
+  retries: '0',
+  'if-running': 'auto',
+  preflight: 'true',
 } as const;
 
 /** Every input the action reads, in the order action.yml lists them. */
@@ -74,6 +99,14 @@ export const INPUT_NAMES = [
   'platform-url',
   'ims-url',
   'max-concurrency',
+  'run-id',
+  're-trigger',
+  'retries',
+  'first-window-start',
+  'max-window',
+  'if-running',
+  'preflight',
+  'ui-tenant',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -149,40 +182,39 @@ function serviceUrl(value: string, ctx: Ctx): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
-/** One ID per line or comma-separated; blanks and spaces ignored; each a UUID, none twice. */
-function flowIds(value: string, ctx: Ctx): string[] {
-  const ids = value
-    .split(/[\n,]/)
-    .map((id) => id.trim())
-    .filter(Boolean);
-  const bad = ids.filter((id) => !UUID.test(id));
-  if (bad.length > 0) {
-    const list = bad.map((id) => `'${id}'`).join(', ');
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be dataflow IDs (UUIDs such as 3abea21c-7e36-4be1-bec1-d3bad0e3e0de); got ${list}`,
-    });
-    return z.NEVER;
-  }
-  const twice = ids.filter((id, i) => ids.findIndex((other) => other.toLowerCase() === id.toLowerCase()) !== i);
-  if (twice.length > 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `names the same dataflow more than once: ${[...new Set(twice)].join(', ')}`,
-    });
-    return z.NEVER;
-  }
-  if (ids.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'is required: the ID of the dataflow to run' });
-    return z.NEVER;
-  }
-  return ids;
+/** One ID per line or comma-separated; blanks and spaces ignored; each of its form, none twice. */
+function idList(form: RegExp, what: string, example: string) {
+  return (value: string, ctx: Ctx): string[] => {
+    const ids = value
+      .split(/[\n,]/)
+      .map((id) => id.trim())
+      .filter(Boolean);
+    const bad = ids.filter((id) => !form.test(id));
+    if (bad.length > 0) {
+      const list = bad.map((id) => `'${id}'`).join(', ');
+      ctx.addIssue({ code: 'custom', message: `must be ${what} IDs ${example}; got ${list}` });
+      return z.NEVER;
+    }
+    const twice = ids.filter((id, i) => ids.findIndex((other) => other.toLowerCase() === id.toLowerCase()) !== i);
+    if (twice.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `names the same ${what} more than once: ${[...new Set(twice)].join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return ids;
+  };
 }
+
+const EXAMPLE_ID = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
+/** A run ID as the Flow Service writes them (UUIDs in practice); never free text. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const headerSafe = /^[\x21-\x7e]+$/; // visible ASCII: anything else cannot travel in an HTTP header
 
 const rawInputs = z.object({
-  'flow-id': required('the ID of the dataflow to run').transform(flowIds),
+  'flow-id': z.string().transform(idList(UUID, 'dataflow', `(UUIDs such as ${EXAMPLE_ID})`)),
   'client-id': required('the OAuth Server-to-Server client ID').regex(
     /^[\w.-]{1,255}$/,
     'must be the client ID from the Adobe Developer Console (letters, digits, - _ .)',
@@ -216,7 +248,7 @@ const rawInputs = z.object({
     .pipe(z.enum(['auto', 'table', 'file'], { error: 'must be table, file or auto' })),
   'delta-column': z.string(),
   'start-time': z.string(),
-  'window-start': required('the start of the data window, a time or a duration such as 24h'),
+  'window-start': z.string(),
   'window-end': z.string(),
   wait: booleanInput,
   timeout: duration(MAX_TIMEOUT_MS),
@@ -231,6 +263,26 @@ const rawInputs = z.object({
     .regex(/^\d+$/, 'must be a whole number of run requests, such as 5')
     .transform(Number)
     .refine((n) => n >= 1 && n <= 50, 'must be from 1 to 50'),
+  'run-id': z.string().transform(idList(RUN_ID, 'run', `(such as ${EXAMPLE_ID})`)),
+  're-trigger': booleanInput,
+  retries: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of re-triggers from 0 to 5')
+    .transform(Number)
+    .refine((n) => n <= 5, 'must be from 0 to 5'),
+  'first-window-start': z.string(),
+  'max-window': z.string(),
+  'if-running': z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(['auto', 'start', 'wait', 'skip', 'fail'], { error: 'must be start, wait, skip, fail or auto' })),
+  preflight: booleanInput,
+  'ui-tenant': z
+    .string()
+    .regex(
+      /^([A-Za-z0-9][A-Za-z0-9_.-]{0,99}(@AdobeOrg)?)?$/,
+      'must be the tenant name from experience.adobe.com/#/@tenant',
+    ),
 });
 
 type RawInputs = z.output<typeof rawInputs>;
@@ -238,10 +290,14 @@ type RawInputs = z.output<typeof rawInputs>;
 /** Reads every input into Settings, or throws one InputError that names each bad input. */
 export function readSettings(source: InputSource, nowMs: number = Date.now()): Settings {
   const values = {} as Record<InputName, string>;
+  // The runner passes action.yml's defaults as if they were given: a value equal to its default is not.
+  const given = new Set<InputName>();
   for (const name of INPUT_NAMES) {
     const value = source.getInput(name);
     if (value && SECRET_INPUTS.has(name)) source.setSecret(value);
-    values[name] = value || (INPUT_DEFAULTS as Record<string, string>)[name] || '';
+    const fallback = (INPUT_DEFAULTS as Record<string, string>)[name];
+    values[name] = value || fallback || '';
+    if (value && value.toLowerCase() !== fallback?.toLowerCase()) given.add(name);
   }
 
   // Each input on its own first, so that every bad one is named, each once.
@@ -258,7 +314,7 @@ export function readSettings(source: InputSource, nowMs: number = Date.now()): S
       raw[name] = fallback === undefined ? values[name] : rawInputs.shape[name].parse(fallback);
     }
   }
-  const settings = buildSettings(raw as RawInputs, nowMs, problems);
+  const settings = buildSettings(raw as RawInputs, given, nowMs, problems);
   if (problems.length > 0) throw new InputError(problems);
   return settings;
 }
@@ -271,7 +327,7 @@ function describe(name: InputName, message: string, values: Record<InputName, st
 }
 
 /** The checks that read more than one input, and the times that depend on `now`. */
-function buildSettings(raw: RawInputs, nowMs: number, problems: string[]): Settings {
+function buildSettings(raw: RawInputs, given: Set<InputName>, nowMs: number, problems: string[]): Settings {
   // An input already reported on its own is not reported again through a check that reads it.
   const problem = (name: InputName, message: string) => {
     if (!problems.some((p) => p.startsWith(`Input '${name}' `))) problems.push(`Input '${name}' ${message}`);
@@ -297,6 +353,38 @@ function buildSettings(raw: RawInputs, nowMs: number, problems: string[]): Setti
     problem('client-secret', "or 'access-token' is required: set one of them (from a repository secret)");
   }
 
+  const runIds = raw['run-id'];
+  const following = runIds.length > 0;
+  if (following) {
+    // These describe a run to create; with run-id no run is created.
+    const conflicts: InputName[] = [
+      'flow-id',
+      'window-start',
+      'window-end',
+      'start-time',
+      'delta-column',
+      'source-type',
+      'first-window-start',
+      'max-window',
+      'if-running',
+    ];
+    for (const name of conflicts.filter((n) => given.has(n))) {
+      problem(
+        name,
+        "cannot be given with 'run-id': 'run-id' follows runs that exist, and creates none. Remove one of them",
+      );
+    }
+  } else {
+    if (raw['flow-id'].length === 0)
+      problem('flow-id', "is required: the ID of the dataflow to run (or give 'run-id')");
+    if (raw['re-trigger']) problem('re-trigger', "needs 'run-id': the runs to re-trigger");
+    if (!raw['window-start'])
+      problem(
+        'window-start',
+        'is required: the start of the data window, a time, a duration such as 24h, or last-success',
+      );
+  }
+
   const deltaColumn = raw['delta-column'] || undefined;
   const sourceType = raw['source-type'] === 'auto' ? (deltaColumn ? 'table' : 'file') : raw['source-type'];
   if (sourceType === 'file' && deltaColumn) {
@@ -305,24 +393,79 @@ function buildSettings(raw: RawInputs, nowMs: number, problems: string[]): Setti
 
   const startTime = time('start-time', raw['start-time']);
   const windowEnd = time('window-end', raw['window-end']);
-  let windowStart: number;
-  if (/^\s*\d+\s*(ms|s|m|h|d)/i.test(raw['window-start'])) {
-    windowStart = Number.NaN;
+  /** A time, or a duration before window-end. */
+  const windowTime = (name: InputName, value: string): number => {
+    if (!/^\s*\d+\s*(ms|s|m|h|d)/i.test(value)) return time(name, value);
     try {
-      windowStart = windowEnd - Math.floor(parseDuration(raw['window-start']) / 1000);
+      return windowEnd - Math.floor(parseDuration(value) / 1000);
     } catch (error) {
       if (!(error instanceof TimeFormatError)) throw error;
-      problem('window-start', error.message);
+      problem(name, error.message);
+      return Number.NaN;
     }
-  } else {
-    windowStart = time('window-start', raw['window-start']);
+  };
+  const lastSuccess = raw['window-start'].trim().toLowerCase() === 'last-success';
+  let windowStart: number | 'last-success' = 'last-success';
+  if (!lastSuccess) {
+    windowStart = following || !raw['window-start'] ? windowEnd - 1 : windowTime('window-start', raw['window-start']);
+    if (windowStart >= windowEnd) {
+      problem(
+        'window-end',
+        `must be after 'window-start' (the window is ${windowStart} to ${windowEnd}, unix seconds)`,
+      );
+    }
   }
-  if (windowStart >= windowEnd) {
-    problem('window-end', `must be after 'window-start' (the window is ${windowStart} to ${windowEnd}, unix seconds)`);
+  let firstWindowStart: number | undefined;
+  let maxWindowMs: number | undefined;
+  for (const name of ['first-window-start', 'max-window'] as const) {
+    if (raw[name] && !lastSuccess && !following) problem(name, "only applies with 'window-start: last-success'");
+  }
+  if (raw['first-window-start'] && lastSuccess) {
+    firstWindowStart = windowTime('first-window-start', raw['first-window-start']);
+    if (firstWindowStart >= windowEnd) problem('first-window-start', "must be before 'window-end'");
+  }
+  if (raw['max-window'] && lastSuccess) {
+    try {
+      maxWindowMs = parseDuration(raw['max-window']);
+      if (maxWindowMs < 1000) problem('max-window', 'must be at least 1s');
+    } catch (error) {
+      if (!(error instanceof TimeFormatError)) throw error;
+      problem('max-window', error.message);
+    }
   }
 
+  const warnings: string[] = [];
+  const nowSeconds = Math.floor(nowMs / 1000);
+  if (given.has('window-end') && windowEnd > nowSeconds + 60) {
+    warnings.push(
+      `'window-end' is in the future (${new Date(windowEnd * 1000).toISOString()}): the run only ingests data that exists when it runs; what arrives later in the window is not taken again by a window that starts after it.`,
+    );
+  }
+  if (raw.wait && raw['poll-interval'] > raw.timeout) {
+    warnings.push(
+      `'poll-interval' (${raw['poll-interval'] / 1000}s) is longer than 'timeout' (${raw.timeout / 1000}s): the run is read only once, at the timeout.`,
+    );
+  }
+  if (/\/data\/foundation\/flowservice$/i.test(raw['platform-url'])) {
+    problem(
+      'platform-url',
+      "must be the host only, such as https://platform.adobe.io: the action adds '/data/foundation/flowservice' itself",
+    );
+  }
+
+  const ifRunning = raw['if-running'] === 'auto' ? (lastSuccess ? 'wait' : 'start') : raw['if-running'];
+
   return {
-    flowIds: raw['flow-id'],
+    flowIds: following ? [] : raw['flow-id'],
+    runIds,
+    retrigger: raw['re-trigger'],
+    retries: raw.retries,
+    uiTenant: raw['ui-tenant'] || raw['org-id'],
+    ifRunning,
+    preflight: raw.preflight,
+    firstWindowStart,
+    maxWindowMs,
+    warnings,
     maxConcurrency: raw['max-concurrency'],
     clientId: raw['client-id'],
     credentials: credentials!,

@@ -1,7 +1,9 @@
 // The job summary, as pure renderers from what happened to Markdown: one flow, several, a dry run,
 // bad input. Service text is escaped here; the runner's I/O (and secret redaction) is elsewhere.
-import type { Run, RunRequest } from './flow-service.js';
-import type { FlowStory } from './outcome.js';
+import type { Run, ServiceErrorEntry } from './answers.js';
+import { adviceFor } from './diagnosis.js';
+import type { RunRequest } from './flow-service.js';
+import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
 import type { Settings } from './settings.js';
 import { classifyStatus, type Outcome } from './status.js';
 import { formatDuration, isoSeconds } from './time.js';
@@ -27,36 +29,47 @@ export function renderBadInput(problems: string[]): string {
   ].join('\n');
 }
 
+/** The link context a step's settings give, when the caller has none of its own. */
+function linkOf(settings: Settings): LinkContext {
+  return { tenant: settings.uiTenant ?? settings.orgId, sandboxName: settings.sandboxName };
+}
+
 /** Markdown for the job summary of one flow: a table a person reads at a glance. */
-export function renderSummary(story: RunStory): string {
+export function renderSummary(story: RunStory, link: LinkContext = linkOf(story.settings)): string {
   const { settings, run, wait } = story;
   const status = run?.status ?? (run ? 'scheduled' : undefined);
   const outcome = classifyStatus(status);
   const title = story.dryRunRequest
     ? '🧪 Dry run: no flow run was started'
-    : run
-      ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : esc(status ?? '')}`
-      : '❌ No flow run was started';
+    : story.skipped
+      ? '⏭️ No flow run was needed'
+      : run
+        ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : esc(status ?? '')}`
+        : story.unsure
+          ? '⚠️ A flow run may have been started: check before running again'
+          : '❌ No flow run was started';
+  const url = storyUrl(link, story);
   const rows: Array<[string, string]> = [
-    ['Flow', code(story.flowId)],
+    ['Flow', `${story.flowId ? code(story.flowId) : '—'}${story.flowName ? ` ${esc(story.flowName)}` : ''}`],
     ['Run ID', run ? code(run.id) : '—'],
-    ['Sandbox', esc(settings.sandboxName)],
-    ['Window', `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`],
-    ['Start time', isoSeconds(settings.startTime)],
-    ['Status', status ? esc(status) : '—'],
   ];
+  if (url) rows.push(['In Platform', `[Dataflow activity of this run](${url})`]);
+  if ((story.earlier?.length ?? 0) > 0) rows.push(['Attempts', attemptsText(story)]);
+  rows.push(['Sandbox', esc(settings.sandboxName)]);
+  const window = windowOf(story, settings);
+  if (window) rows.push(['Window', window]);
+  if (settings.runIds.length === 0) rows.push(['Start time', isoSeconds(settings.startTime)]);
+  rows.push(['Status', story.skipped ? 'skipped' : status ? esc(status) : '—']);
   if (wait) {
     rows.push(['Duration', duration(story)]);
     rows.push(['Records', records(run)]);
     rows.push(['Files', files(run)]);
   }
   const lines = [`### ${title}`, '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
-  if (run && run.errors.length > 0) {
-    lines.push('**Errors reported by the service**', '');
-    for (const e of run.errors) lines.push(`- ${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}`);
-    lines.push('');
-  }
+  if (story.skipped) lines.push(esc(story.skipped), '');
+  if (run) lines.push(...diagnosis(run));
   if (story.failure) lines.push(`**Why the step failed:** ${esc(story.failure)}`, '');
+  else if (story.warning) lines.push(`**Warning:** ${esc(story.warning)}`, '');
   if (story.dryRunRequest) {
     lines.push(
       'The request that would be sent:',
@@ -71,35 +84,126 @@ export function renderSummary(story: RunStory): string {
 }
 
 /** Markdown for the job summary of several flows: one row per flow, then each one's errors. */
-export function renderSummaryOfMany(settings: Settings, stories: FlowStory[]): string {
+export function renderSummaryOfMany(
+  settings: Settings,
+  stories: FlowStory[],
+  link: LinkContext = linkOf(settings),
+): string {
   const ok = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'success').length;
   const failed = stories.filter((s) => s.failure).length;
+  const skipped = stories.filter((s) => s.skipped).length;
   const waited = stories.some((s) => s.wait);
-  const icon = failed > 0 ? '❌' : ok === stories.length ? '✅' : '⏳';
+  const icon = failed > 0 ? '❌' : ok + skipped === stories.length ? '✅' : '⏳';
+  const fixedWindow = typeof settings.windowStart === 'number' && settings.runIds.length === 0;
+  const context = [`Sandbox ${esc(settings.sandboxName)}`];
+  if (fixedWindow)
+    context.push(`window ${isoSeconds(settings.windowStart as number)} → ${isoSeconds(settings.windowEnd)}`);
+  if (settings.runIds.length === 0) context.push(`start ${isoSeconds(settings.startTime)}`);
+  const perFlowWindow = !fixedWindow && stories.some((s) => s.window);
+  const head = [
+    'Flow',
+    'Run ID',
+    'Status',
+    ...(perFlowWindow ? ['Window'] : []),
+    ...(waited ? ['Duration', 'Records', 'Files'] : []),
+    'In Platform',
+  ];
   const lines = [
-    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${failed} failed`,
+    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
     '',
-    `Sandbox ${esc(settings.sandboxName)} · window ${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)} · start ${isoSeconds(settings.startTime)}`,
+    context.join(' · '),
     '',
-    waited ? '| Flow | Run ID | Status | Duration | Records | Files |' : '| Flow | Run ID | Status |',
-    waited ? '| --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- |',
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
   ];
   for (const story of stories) {
     const { run } = story;
-    const status = `${story.failure ? '❌ ' : ''}${run ? esc(run.status ?? 'scheduled') : 'not started'}`;
-    const cells = [code(story.flowId), run ? code(run.id) : '—', status];
+    const url = storyUrl(link, story);
+    const state = story.skipped
+      ? 'skipped'
+      : run
+        ? esc(run.status ?? 'scheduled')
+        : story.unsure
+          ? 'may exist'
+          : 'not started';
+    const status = `${story.failure ? '❌ ' : ''}${state}`;
+    const runCell = run ? code(run.id) : '—';
+    const flow = story.flowId ? code(story.flowId) : code(story.givenRunId ?? '');
+    const cells = [flow, runCell, status];
+    if (perFlowWindow) cells.push(story.window ? windowText(story.window) : '—');
     if (waited) cells.push(story.wait ? duration(story) : '—', records(run), files(run));
+    cells.push(url ? `[open](${url})` : '—');
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('');
-  for (const story of stories.filter((s) => s.failure || s.warning || (s.run?.errors.length ?? 0) > 0)) {
-    lines.push(`**${code(story.flowId)}**`, '');
+  const worthTelling = (s: FlowStory) =>
+    s.failure || s.warning || s.skipped || (s.run?.errors.length ?? 0) > 0 || (s.earlier?.length ?? 0) > 0;
+  for (const story of stories.filter(worthTelling)) {
+    lines.push(
+      `**${code(story.flowId || story.givenRunId || '')}**${story.flowName ? ` ${esc(story.flowName)}` : ''}`,
+      '',
+    );
     if (story.failure) lines.push(`- ${esc(story.failure)}`);
     else if (story.warning) lines.push(`- ${esc(story.warning)}`);
-    for (const e of story.run?.errors ?? []) lines.push(`- ${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}`);
+    else if (story.skipped) lines.push(`- ${esc(story.skipped)}`);
+    if ((story.earlier?.length ?? 0) > 0) lines.push(`- Attempts: ${attemptsText(story)}`);
+    for (const e of story.run?.errors ?? []) lines.push(`- ${errorLine(e)}`);
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** Each attempt's run ID and how it ended, oldest first. */
+function attemptsText(story: FlowStory): string {
+  const runs = [...(story.earlier ?? []), ...(story.run ? [story.run] : [])];
+  return runs.map((r, i) => `${i + 1}. ${code(r.id)} ${esc(r.status ?? 'scheduled')}`).join(' · ');
+}
+
+/** The window row: the one sent, and where it came from. */
+function windowOf(story: FlowStory, settings: Settings): string | undefined {
+  if (story.window) {
+    const origin = story.window.origin;
+    const text = windowText(story.window);
+    if (origin.kind === 'last success') {
+      const at = origin.endedAt
+        ? `, which ${esc(origin.status)} at ${isoSeconds(Math.floor(origin.endedAt / 1000))}`
+        : '';
+      return `${text} (after run ${code(origin.runId)}${at}${origin.capped ? '; capped by max-window' : ''})`;
+    }
+    if (origin.kind === 'first window')
+      return `${text} (first window: no successful run yet${origin.capped ? '; capped by max-window' : ''})`;
+    return text;
+  }
+  if (settings.runIds.length > 0 || typeof settings.windowStart !== 'number') return undefined;
+  return `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`;
+}
+
+/** Why a run failed, in full: errors with advice, failed records, batches, sample links. */
+function diagnosis(run: Run): string[] {
+  const lines: string[] = [];
+  if (run.errors.length > 0) {
+    lines.push('**Errors reported by the service**', '');
+    for (const e of run.errors) lines.push(`- ${errorLine(e)}`);
+    lines.push('');
+  }
+  const { failedInfo, batchIds, sampleLinks } = run.diagnostics;
+  if (failedInfo.length > 0) {
+    lines.push('**Failed records**', '');
+    for (const e of failedInfo) lines.push(`- ${errorLine(e)}`);
+    lines.push('');
+  }
+  const facts: string[] = [];
+  if (batchIds.length > 0) facts.push(`Batches: ${batchIds.map(code).join(', ')}`);
+  for (const link of sampleLinks) facts.push(`[${esc(link.name)}](${link.url})`);
+  if (facts.length > 0) lines.push(facts.join(' · '), '');
+  return lines;
+}
+
+/** One error, with its record count and Adobe's advice for its class. */
+function errorLine(e: ServiceErrorEntry): string {
+  const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} records)` : '';
+  const advice = e.code ? adviceFor(e.code) : undefined;
+  return `${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}${records}${advice ? ` — ${esc(advice)}` : ''}`;
 }
 
 function duration(story: FlowStory): string {

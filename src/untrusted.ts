@@ -1,6 +1,7 @@
 // Text that comes from the service (error messages, statuses, file names) is untrusted. The runner
-// reads any log line starting with `::` as a workflow command, so such text is folded onto one line
-// and only ever printed after words of our own; it is also kept short.
+// reads a log line starting with `::` as a workflow command, and `##[error]` (its older form, and the
+// other `##[word]`s) anywhere in a line, so such text is folded onto one line, loses both markers, and
+// is only ever printed after words of our own; it is also kept short.
 
 // Control characters (C0, DEL, C1) and the Unicode line separators: anything that could end a line.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -8,8 +9,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
 /** One line of at most `max` characters, with no control characters. */
 export function inert(text: unknown, max = 500): string {
-  const line = asText(text).replace(CONTROL, ' ').trim();
+  const line = defuse(asText(text).replace(CONTROL, ' ').trim());
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** `##[` becomes `## [` and a leading `::` becomes `: :`: read as text, never as a command. */
+function defuse(line: string): string {
+  return line.replace(/##\s*\[/g, '## [').replace(/^:\s*:/, ': :');
 }
 
 function asText(value: unknown): string {

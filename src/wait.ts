@@ -1,10 +1,13 @@
 // Waiting for a run: read its status every poll interval until it is final, the deadline passes,
 // or the job is cancelled. How a status is read, and what time it is, are passed in.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Run } from './flow-service.js';
+import type { Run } from './answers.js';
 import { isFinal } from './status.js';
 
 export type WaitEnd = 'final' | 'timeout' | 'cancelled';
+
+/** How long before the deadline the last read starts, so that it can still be answered. */
+const LAST_READ_LEAD_MS = 100;
 
 export interface WaitOptions {
   /** The run as last known (from the run request). */
@@ -37,10 +40,12 @@ export async function waitForRun(options: WaitOptions): Promise<WaitResult> {
   try {
     while (!isFinal(run.status)) {
       const left = options.deadline - now();
-      if (left <= 0) return { end: 'timeout', run, reads };
-      // The last read lands on the deadline itself rather than a whole interval early.
+      if (left <= LAST_READ_LEAD_MS) return { end: 'timeout', run, reads };
+      // The last read lands just before the deadline rather than a whole interval early: no request
+      // may start after it.
       const interval = reads === 0 ? (options.firstReadAfterMs ?? options.pollIntervalMs) : options.pollIntervalMs;
-      await sleep(Math.min(interval, left), options.signal);
+      await sleep(Math.min(interval, left - LAST_READ_LEAD_MS), options.signal);
+      if (now() >= options.deadline) return { end: 'timeout', run, reads };
       const next = await options.readRun(options.signal);
       reads += 1;
       if (next.status !== run.status) options.onStatusChange?.(next, run.status);
@@ -49,6 +54,8 @@ export async function waitForRun(options: WaitOptions): Promise<WaitResult> {
     return { end: 'final', run, reads };
   } catch (error) {
     if (options.signal.aborted) return { end: 'cancelled', run, reads };
+    // A read the deadline cut short is the timeout, not a fault of the service.
+    if (now() >= options.deadline) return { end: 'timeout', run, reads };
     throw error;
   }
 }

@@ -44,6 +44,10 @@ describe('several flows in one step', () => {
         etag: emulator.runsOf(flowId)[0]!.etag,
         status: 'success',
         error: null,
+        runUrl: `https://experience.adobe.com/#/@${emulator.orgId}/sname:prod/platform/source/dataflows/${flowId}/activity/${runIds[i]}`,
+        windowStart: expect.any(Number),
+        windowEnd: expect.any(Number),
+        attempts: [runIds[i]],
       })),
     );
     // One log group per flow, each telling that flow's story.

@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { Run } from '../../src/flow-service.ts';
+import type { Run } from '../../src/answers.ts';
 import { overallStatus } from '../../src/outcome.ts';
 import { renderSummary, renderSummaryOfMany } from '../../src/summary.ts';
 import type { Settings } from '../../src/settings.ts';
 
 const settings: Settings = {
   flowIds: ['3abea21c-7e36-4be1-bec1-d3bad0e3e0de'],
+  runIds: [],
+  retrigger: false,
+  retries: 0,
+  uiTenant: 'o@AdobeOrg',
+  ifRunning: 'start',
+  preflight: false,
+  firstWindowStart: undefined,
+  maxWindowMs: undefined,
+  warnings: [],
   maxConcurrency: 5,
   clientId: 'c',
   credentials: { kind: 'access-token', accessToken: 't' },
@@ -46,6 +55,8 @@ const finished: Run = {
     sizeSummary: { inputBytes: -1 },
   },
   errors: [{ code: 'CONNECTOR-2001-500', message: 'Bad <b>row</b> | here' }],
+  window: undefined,
+  diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
 };
 
 describe('renderSummary', () => {

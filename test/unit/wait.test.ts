@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Run } from '../../src/flow-service.ts';
+import type { Run } from '../../src/answers.ts';
 import { waitForRun } from '../../src/wait.ts';
 
 const run = (status: string | undefined): Run => ({
@@ -11,6 +11,8 @@ const run = (status: string | undefined): Run => ({
   params: undefined,
   metrics: undefined,
   errors: [],
+  window: undefined,
+  diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
 });
 
 /** A clock that moves only when the loop sleeps. */
@@ -59,7 +61,7 @@ describe('waitForRun', () => {
     expect(result).toMatchObject({ end: 'final', reads: 0 });
   });
 
-  it('makes its last read on the deadline, then times out with the last status', async () => {
+  it('makes its last read just before the deadline (none after it), then times out with the last status', async () => {
     const time = fakeTime();
     const result = await waitForRun({
       run: run('scheduled'),
@@ -70,7 +72,7 @@ describe('waitForRun', () => {
       ...time,
     });
     expect(result).toMatchObject({ end: 'timeout', reads: 3, run: { status: 'inProgress' } });
-    expect(time.sleeps).toEqual([30_000, 30_000, 10_000]);
+    expect(time.sleeps).toEqual([30_000, 30_000, 9_900]);
   });
 
   it('ends as cancelled, with the last known run, when the signal fires', async () => {
@@ -99,7 +101,7 @@ describe('waitForRun', () => {
           throw new Error('boom');
         },
         pollIntervalMs: 1,
-        deadline: time.now() + 10,
+        deadline: time.now() + 10_000,
         signal: new AbortController().signal,
         ...time,
       }),

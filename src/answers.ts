@@ -1,0 +1,409 @@
+// What the Flow Service says, apart from how it is asked: zod schemas for its answers, the `Run` and
+// `Flow` this action works with, a run's window (from params, else from its copy activity), its
+// diagnostics, and Adobe's error bodies. Everything here is untrusted on arrival: IDs are checked
+// against their documented form, and any text is made inert before it leaves this module.
+import { z } from 'zod';
+import { excerpt, inert, parseJson } from './untrusted.js';
+
+/** What an HTTP answer is to this module: no headers object of any client's making. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** Run and flow IDs are IDs, not free text: letters, digits and a few separators (UUIDs in practice). */
+export const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** An etag is a short visible-ASCII token such as "\"3c00a5b0-0000-0200-0000-6376a8b40000\"". */
+const ETAG = /^[\x21-\x7e]{1,200}$/;
+
+const errorEntry = z.looseObject({
+  code: z.unknown().optional(),
+  message: z.unknown().optional(),
+  recordCount: z.unknown().optional(),
+});
+const errorList = z.array(errorEntry).optional().catch(undefined);
+const count = z.number().optional().catch(undefined);
+const anything = z.unknown().optional();
+
+const recordSummary = z
+  .looseObject({
+    inputRecordCount: count,
+    createdRecordCount: count,
+    updatedRecordCount: count,
+    skippedRecordCount: count,
+    failedRecordCount: count,
+    failedInfo: errorList,
+  })
+  .optional()
+  .catch(undefined);
+const fileSummary = z
+  .looseObject({ inputFileCount: count, outputFileCount: count, failedFileCount: count })
+  .optional()
+  .catch(undefined);
+
+const metricsSchema = z.looseObject({
+  statusSummary: z
+    .looseObject({ status: z.string().optional().catch(undefined), errors: errorList })
+    .optional()
+    .catch(undefined),
+  durationSummary: z.looseObject({ startedAtUTC: count, completedAtUTC: count }).optional().catch(undefined),
+  sizeSummary: z.looseObject({ inputBytes: count, outputBytes: count }).optional().catch(undefined),
+  recordSummary,
+  fileSummary,
+});
+
+const activitySchema = z.looseObject({
+  id: anything,
+  name: anything,
+  statusSummary: z
+    .looseObject({
+      errors: errorList,
+      extensions: z.looseObject({ errors: errorList, manifest: anything }).optional().catch(undefined),
+    })
+    .optional()
+    .catch(undefined),
+  durationSummary: z
+    .looseObject({
+      extensions: z.looseObject({ windowStart: anything, windowEnd: anything }).optional().catch(undefined),
+    })
+    .optional()
+    .catch(undefined),
+  recordSummary,
+  fileSummary,
+  targetInfo: z
+    .array(z.looseObject({ reference: z.looseObject({ ids: anything }).optional().catch(undefined) }))
+    .optional()
+    .catch(undefined),
+});
+
+const runSchema = z.looseObject({
+  id: z.string().min(1),
+  flowId: z.string().optional().catch(undefined),
+  etag: z.string().optional().catch(undefined),
+  eTag: z.string().optional().catch(undefined),
+  createdAt: z.coerce.number().optional().catch(undefined),
+  params: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  metrics: metricsSchema.optional().catch(undefined),
+  activities: z.array(activitySchema).optional().catch(undefined),
+});
+
+type RunBody = z.output<typeof runSchema>;
+export type RunMetrics = z.output<typeof metricsSchema>;
+
+export interface ServiceErrorEntry {
+  code: string;
+  message: string;
+  /** How many records it concerns, when the service says. */
+  recordCount?: number;
+}
+
+/** A data window in unix seconds, and where the run's answer wrote it. */
+export interface RunWindow {
+  start: number;
+  end: number;
+  from: 'params' | 'copy activity';
+}
+
+/** Why a run failed, beyond its status: every fact the service gives, all inert text. */
+export interface Diagnostics {
+  /** metrics.recordSummary.failedInfo, and each activity's. */
+  failedInfo: ServiceErrorEntry[];
+  /** Batch IDs the run wrote to (targetInfo[].reference.ids). */
+  batchIds: string[];
+  /** Links Adobe gives to failed-record samples (statusSummary.extensions.manifest). */
+  sampleLinks: Array<{ name: string; url: string }>;
+}
+
+/** A run as this action needs it: what the service said, in one shape whatever the answer's shape. */
+export interface Run {
+  id: string;
+  etag: string | undefined;
+  /** As the service spelled it, made inert. */
+  status: string | undefined;
+  flowId: string | undefined;
+  createdAt: number | undefined;
+  params: Record<string, unknown> | undefined;
+  metrics: RunMetrics | undefined;
+  /** The run's own errors: statusSummary, then each activity's (and their extensions'). */
+  errors: ServiceErrorEntry[];
+  window: RunWindow | undefined;
+  diagnostics: Diagnostics;
+}
+
+// Three shapes answer a run request: {items: [run]}, {id, etag} and the whole run; reads use the first.
+const listAnswer = z.looseObject({
+  items: z.array(z.unknown()),
+  continuationToken: z.string().optional().catch(undefined),
+  _links: z
+    .looseObject({ next: z.looseObject({ href: z.string() }).optional().catch(undefined) })
+    .optional()
+    .catch(undefined),
+});
+
+/** The service said no, or said something we cannot use. The message is safe and complete. */
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A run from any of the answer shapes; `runId` picks it out of a list. Throws a ServiceError when malformed. */
+export function parseRunAnswer(res: Answer, what: string, runId?: string): Run {
+  const json = parseJson(res.text);
+  const list = listAnswer.safeParse(json);
+  if (list.success) {
+    const items = list.data.items.map((item) => runSchema.safeParse(item));
+    if (items.some((i) => !i.success) || items.length === 0) throw malformed(res, what);
+    const bodies = items.map((i) => i.data!);
+    return toRun(bodies.find((r) => r.id === runId) ?? bodies[0]!, res, what);
+  }
+  const single = runSchema.safeParse(json);
+  if (!single.success) throw malformed(res, what);
+  return toRun(single.data, res, what);
+}
+
+/** One page of GET /runs: its runs, and the token of the next page if there is one. */
+export function parseRunPage(res: Answer, what: string): { runs: Run[]; next: string | undefined } {
+  const answer = listAnswer.safeParse(parseJson(res.text));
+  if (!answer.success) throw malformed(res, what);
+  const runs: Run[] = [];
+  for (const item of answer.data.items) {
+    const body = runSchema.safeParse(item);
+    if (!body.success) throw malformed(res, what);
+    runs.push(toRun(body.data, res, what));
+  }
+  return { runs, next: continuationOf(answer.data) };
+}
+
+function toRun(body: RunBody, res: Answer, what: string): Run {
+  if (!SERVICE_ID.test(body.id)) throw notAnId(res, what, 'a run ID', body.id);
+  if (body.flowId !== undefined && !SERVICE_ID.test(body.flowId)) {
+    throw notAnId(res, what, 'a flow ID', body.flowId);
+  }
+  const etag = body.etag ?? body.eTag;
+  if (etag !== undefined && !ETAG.test(etag)) throw notAnId(res, what, 'an etag', etag);
+  const status = body.metrics?.statusSummary?.status;
+  return {
+    id: body.id,
+    etag,
+    status: status === undefined ? undefined : inert(status, 60) || undefined,
+    flowId: body.flowId,
+    createdAt: body.createdAt,
+    params: body.params,
+    metrics: body.metrics,
+    errors: errorsOf(body),
+    window: windowOf(body),
+    diagnostics: diagnosticsOf(body),
+  };
+}
+
+function entries(list: Array<z.output<typeof errorEntry>> | undefined): ServiceErrorEntry[] {
+  return (list ?? []).map((e) => {
+    const entry: ServiceErrorEntry = { code: inert(e.code ?? '', 100), message: inert(e.message ?? '') };
+    const records = Number(e.recordCount);
+    if (e.recordCount !== undefined && Number.isFinite(records) && records >= 0) entry.recordCount = records;
+    return entry;
+  });
+}
+
+function errorsOf(body: RunBody): ServiceErrorEntry[] {
+  const errors = entries(body.metrics?.statusSummary?.errors);
+  for (const activity of body.activities ?? []) {
+    errors.push(...entries(activity.statusSummary?.errors), ...entries(activity.statusSummary?.extensions?.errors));
+  }
+  // The same error often stands in the run's summary and again in its activity: show it once.
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.code}\u0000${e.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+/** The window a run took: params (seconds, number or string), else its copy activity (milliseconds). */
+export function windowOf(body: Pick<RunBody, 'params' | 'activities'>): RunWindow | undefined {
+  const start = unixSeconds(body.params?.windowStartTime);
+  const end = unixSeconds(body.params?.windowEndTime);
+  if (start !== undefined && end !== undefined) return { start, end, from: 'params' };
+  const copy = body.activities?.find((a) => a.id === 'copyActivity');
+  const extensions = copy?.durationSummary?.extensions;
+  const startMs = unixSeconds(extensions?.windowStart, 1000);
+  const endMs = unixSeconds(extensions?.windowEnd, 1000);
+  if (startMs !== undefined && endMs !== undefined) return { start: startMs, end: endMs, from: 'copy activity' };
+  return undefined;
+}
+
+/** Unix seconds from a number or numeric string in `unit`ths of a second, if it is a sane time. */
+function unixSeconds(value: unknown, perSecond = 1): number | undefined {
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  if (typeof value === 'string' && !/^\d+$/.test(value.trim())) return undefined;
+  const seconds = Math.floor(Number(value) / perSecond);
+  // 2000-01-01 to 2100-01-01: anything else is not a time this action could have sent.
+  return Number.isFinite(seconds) && seconds >= 946_684_800 && seconds < 4_102_444_800 ? seconds : undefined;
+}
+
+function diagnosticsOf(body: RunBody): Diagnostics {
+  const failedInfo = entries(body.metrics?.recordSummary?.failedInfo);
+  const batchIds: string[] = [];
+  const sampleLinks: Diagnostics['sampleLinks'] = [];
+  for (const activity of body.activities ?? []) {
+    failedInfo.push(...entries(activity.recordSummary?.failedInfo));
+    for (const target of activity.targetInfo ?? []) {
+      const ids = target.reference?.ids;
+      for (const id of Array.isArray(ids) ? ids : []) {
+        if (typeof id === 'string' && SERVICE_ID.test(id) && !batchIds.includes(id)) batchIds.push(id);
+      }
+    }
+    sampleLinks.push(...manifestLinks(activity.statusSummary?.extensions?.manifest));
+  }
+  return { failedInfo, batchIds, sampleLinks };
+}
+
+/** Links from a manifest: `{name: url}` or `{name: [url | {path}]}`; only https Adobe links are kept. */
+function manifestLinks(manifest: unknown): Diagnostics['sampleLinks'] {
+  if (!manifest || typeof manifest !== 'object') return [];
+  const links: Diagnostics['sampleLinks'] = [];
+  for (const [name, value] of Object.entries(manifest as Record<string, unknown>)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) {
+      const url = typeof v === 'string' ? v : (v as { path?: unknown } | null)?.path;
+      const safe = safeLink(url);
+      if (safe && /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(name)) links.push({ name, url: safe });
+    }
+  }
+  return links;
+}
+
+/** A link from the service, only if it is a plain https (or loopback http, for tests) URL. */
+export function safeLink(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 500 || !/^[\x21-\x7e]+$/.test(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return undefined;
+  if (url.username || url.password) return undefined;
+  return url.href;
+}
+
+function continuationOf(answer: z.output<typeof listAnswer>): string | undefined {
+  if (answer.continuationToken) return answer.continuationToken;
+  const href = answer._links?.next?.href;
+  if (!href) return undefined;
+  try {
+    return new URL(href, 'https://placeholder.invalid').searchParams.get('continuationToken') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A dataflow as GET /flows/{id} describes it. */
+export interface Flow {
+  id: string;
+  /** Inert, for logs and the summary. */
+  name: string | undefined;
+  state: string | undefined;
+  frequency: string | undefined;
+  /** The delta column the flow's copy transformation already holds (table sources after a first run). */
+  deltaColumn: string | undefined;
+}
+
+const flowSchema = z.looseObject({
+  id: z.string(),
+  name: anything,
+  state: anything,
+  scheduleParams: z.looseObject({ frequency: anything }).optional().catch(undefined),
+  transformations: z
+    .array(
+      z.looseObject({
+        name: anything,
+        params: z
+          .looseObject({ deltaColumn: z.looseObject({ name: anything }).optional().catch(undefined) })
+          .optional()
+          .catch(undefined),
+      }),
+    )
+    .optional()
+    .catch(undefined),
+});
+
+/** The flow in a GET /flows/{id} answer, or undefined for an empty `items` (no such flow). */
+export function parseFlowAnswer(res: Answer, flowId: string): Flow | undefined {
+  const what = `the read of flow ${flowId}`;
+  const answer = listAnswer.safeParse(parseJson(res.text));
+  if (!answer.success) throw malformed(res, what, 'a flow');
+  if (answer.data.items.length === 0) return undefined;
+  const body = flowSchema.safeParse(answer.data.items[0]);
+  if (!body.success) throw malformed(res, what, 'a flow');
+  if (!SERVICE_ID.test(body.data.id)) throw notAnId(res, what, 'a flow ID', body.data.id);
+  const text = (v: unknown, max: number) => (typeof v === 'string' && v.trim() ? inert(v, max) : undefined);
+  const delta = body.data.transformations?.map((t) => t.params?.deltaColumn?.name).find((n) => typeof n === 'string');
+  return {
+    id: body.data.id,
+    name: text(body.data.name, 120),
+    state: text(body.data.state, 40),
+    frequency: text(body.data.scheduleParams?.frequency, 40),
+    deltaColumn: text(delta, 200),
+  };
+}
+
+const errorBody = z.looseObject({
+  error_code: anything,
+  code: anything,
+  message: anything,
+  type: anything,
+  title: anything,
+  errorMessage: anything,
+  report: z.looseObject({ 'detailed-message': anything, 'request-id': anything }).optional().catch(undefined),
+});
+
+/** "Flow Service could not X: HTTP 400 FLOW-1430-400: title; detail (request ID r)". */
+export function serviceError(res: Answer, action: string): ServiceError {
+  const parsed = errorBody.safeParse(parseJson(res.text));
+  let code: string | undefined;
+  const parts: string[] = [];
+  let requestId = headerValue(res.headers['x-request-id']);
+  if (parsed.success) {
+    const b = parsed.data;
+    const typeCode = typeof b.type === 'string' ? b.type.split('/').pop() : undefined;
+    code = [b.error_code, typeCode, b.code].find((c) => typeof c === 'string' || typeof c === 'number')?.toString();
+    for (const text of [b.title, b.report?.['detailed-message'], b.errorMessage, b.message]) {
+      if (typeof text === 'string' && text.trim() && !parts.includes(inert(text))) parts.push(inert(text));
+    }
+    if (typeof b.report?.['request-id'] === 'string') requestId = b.report['request-id'];
+  }
+  const detail = parts.length > 0 ? parts.join('; ') : excerpt(res.text);
+  const codeText = code ? ` ${inert(code, 60)}` : '';
+  const request = requestId ? ` (request ID ${inert(requestId, 80)})` : '';
+  return new ServiceError(
+    `Flow Service could not ${action}: HTTP ${res.status}${codeText}: ${detail}${request}`,
+    res.status,
+    code === undefined ? undefined : inert(code, 60),
+  );
+}
+
+function malformed(res: Answer, what: string, kind = 'a run'): ServiceError {
+  return new ServiceError(
+    `Flow Service answered ${what} with HTTP ${res.status} and a body that is not ${kind}: ${excerpt(res.text)}`,
+    res.status,
+  );
+}
+
+function notAnId(res: Answer, what: string, kind: string, value: string): ServiceError {
+  return new ServiceError(
+    `Flow Service answered ${what} with HTTP ${res.status} and ${kind} that is not one: ${excerpt(value, 80)}`,
+    res.status,
+  );
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,5 +1,8 @@
 // The emulator's v1.1 routes and controls, by plain fetch against a started emulator: the e2e tests of
 // re-trigger, history and preflight rely on them behaving as Adobe documents.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions, type FlowScenario } from '../emulator/emulator.ts';
 
@@ -492,5 +495,75 @@ describe('the delta column a flow holds', () => {
   it('lets a flow that holds none take any', async () => {
     const api = await start();
     expect((await api.create({ ...WINDOW, deltaColumn: { name: 'modifiedAt' } })).status).toBe(201);
+  });
+});
+
+describe('npm run emulator', () => {
+  const CLI = resolve(import.meta.dirname, '../emulator/cli.ts');
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill();
+  });
+
+  function spawnCli(port: number) {
+    const child = spawn(process.execPath, [CLI], {
+      env: { ...process.env, EMULATOR_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    return { child, exited, stdout: () => stdout, stderr: () => stderr };
+  }
+
+  it('says in one line that the port is taken, and exits 1', async () => {
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const port = (probe.address() as import('node:net').AddressInfo).port;
+    await new Promise((done) => probe.close(done));
+
+    const first = spawnCli(port);
+    await vi.waitFor(() => expect(first.stdout()).toContain(`listening on http://127.0.0.1:${port}`), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    const second = spawnCli(port);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toBe(`Port ${port} is in use: stop the other emulator or set EMULATOR_PORT\n`);
+    expect(first.child.exitCode).toBeNull();
+  });
+
+  it('stops by itself when its parent dies', async () => {
+    // A parent that starts the emulator, says its pid, and exits without stopping it.
+    const parent = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const c = require('node:child_process').spawn(process.execPath, [${JSON.stringify(CLI)}], { env: { ...process.env, EMULATOR_PORT: '0' }, stdio: 'ignore' });
+         console.log(c.pid); setTimeout(() => process.exit(0), 500);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    parent.stdout.on('data', (d) => (out += d));
+    await new Promise((done) => parent.on('close', done));
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await vi.waitFor(() => expect(alive()).toBe(false), { timeout: 10_000, interval: 100 });
+    } finally {
+      if (alive()) process.kill(pid); // the one we started, should the test fail
+    }
   });
 });

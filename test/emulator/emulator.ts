@@ -1,28 +1,81 @@
-// A local stand-in for Adobe IMS and the Flow Service `/runs` endpoints, faithful to what Adobe
-// documents (see README "Testing"): the same paths, headers, answer shapes, error bodies and status
-// spellings, plus controls for scenarios and faults. Plain node:http on 127.0.0.1, port 0.
+// A local stand-in for Adobe IMS and the Flow Service, faithful to what Adobe documents (see README
+// "Testing" and shared/flow-service/README.md): the same paths, headers, answer shapes, error bodies and
+// status spellings, plus controls for scenarios and faults. Plain node:http on 127.0.0.1, port 0.
+//
+// Routes (names as in RecordedRequest.route, Fault.route and count()):
+//   token      POST /ims/token/v3
+//   create     POST {flowservice}/runs                     a new run; `createShape` picks the answer
+//   read       GET  {flowservice}/runs/{id}                each read advances the run along `statuses`
+//   list       GET  {flowservice}/runs?property=flowId==X  oldest first, paged (`_links.next` or a top-level
+//                                                          `continuationToken`); ignores `orderby` and any
+//                                                          other filter; hides new runs for `listDelayMs`
+//   retrigger  POST {flowservice}/runs/{id}/action?op=re-trigger   a new run with the failed one's params
+//   flow       GET  {flowservice}/flows/{id}               the dataflow, from FlowScenario.details
+// Every run the emulator makes is an attempt of its flow (0, 1, ...): FlowScenario.attempts[n] overrides
+// the flow's own per-run fields for the n-th. `existingRuns` are history: a fixed status, not attempts.
+// A final run carries a copy activity (window in ms, errors, manifest links, batch IDs) as Adobe's do.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 export type CreateShape = 'items' | 'flat' | 'full';
-export type Route = 'token' | 'create' | 'read' | 'list';
+/** How a re-trigger is answered: the tutorial's `{id, etag}`, `{items: [...]}`, or OpenAPI's whole run (200). */
+export type RetriggerShape = 'flat' | 'items' | 'full';
+export type Route = 'token' | 'create' | 'read' | 'list' | 'retrigger' | 'flow';
 
-export interface FlowScenario {
-  sourceType?: 'file' | 'table';
+export interface ActivityError {
+  code: string;
+  message: string;
+  /** How many records the error hit (Adobe's MAPPER/INGEST errors carry one). */
+  recordCount?: number;
+}
+
+/** What one run does. A FlowScenario's own values, overridden attempt by attempt by `attempts`. */
+export interface RunScenario {
   /** Status after each read of the run (the last one stays). Ignored when finishAfterMs is set. */
   statuses?: string[];
   /** Or by the clock: the run is `inProgress` until this many ms after creation, then `finalStatus`. */
   finishAfterMs?: number;
   finalStatus?: string;
-  /** How the run request is answered (default: the current tutorial's `items`). */
-  createShape?: CreateShape;
   /** Errors in metrics.statusSummary.errors once the run is final. */
   errors?: Array<{ code: string; message: string }>;
-  /** Errors an activity reports in statusSummary.extensions.errors once final. */
-  activityErrors?: Array<{ code: string; message: string }>;
+  /** Errors the copy activity reports in statusSummary.extensions.errors once final. */
+  activityErrors?: ActivityError[];
   records?: { input: number; created: number; updated?: number; failed: number };
   files?: { input: number; output: number; failed: number };
+  /** metrics.recordSummary.failedInfo once final. */
+  failedInfo?: Array<{ code: string; message: string }>;
+  /** Batches the copy activity wrote: its targetInfo[].reference.ids. */
+  batchIds?: string[];
+  /** Links to the failed records of the (first) batch in statusSummary.extensions.manifest. */
+  manifest?: boolean;
+}
+
+export type AttemptScenario = Partial<RunScenario>;
+
+/** The dataflow as `GET /flows/{id}` shows it. */
+export interface FlowDetails {
+  /** Default `Emulated flow {first 8 characters of the id}`. */
+  name?: string;
+  /** Default `enabled`. */
+  state?: 'enabled' | 'disabled';
+  /** scheduleParams.frequency: `once` (default), `minute`, `hour`, `day`, `week`. */
+  frequency?: string;
+  /** The delta column the flow's Copy transformation holds; a run asking for another one is refused. */
+  deltaColumn?: string;
+}
+
+export interface FlowScenario extends RunScenario {
+  sourceType?: 'file' | 'table';
+  /** How the run request is answered (default: the current tutorial's `items`). */
+  createShape?: CreateShape;
+  /** How a re-trigger is answered (default: the tutorial's `flat`). */
+  retriggerShape?: RetriggerShape;
+  /** The n-th run the emulator makes of this flow (creates and re-triggers) uses attempts[min(n, len - 1)]. */
+  attempts?: AttemptScenario[];
+  details?: FlowDetails;
+  /** Refuse `GET /flows/{id}` with this status (403: FLOW-1403-403 "Not authorised to read flows"). */
+  flowReadStatus?: number;
 }
 
 export interface Fault {
@@ -33,7 +86,10 @@ export interface Fault {
   status?: number;
   body?: string;
   headers?: Record<string, string>;
-  /** Wait this long before doing anything else. */
+  /**
+   * Wait this long before doing anything else. Without `status` or `reset` the emulator then acts even
+   * if the client has given up and gone meanwhile: a run request that timed out may still make a run.
+   */
   delayMs?: number;
   /** Drop the connection without an answer: before acting, or after acting (the run exists). */
   reset?: 'before' | 'after';
@@ -46,6 +102,20 @@ export interface Fault {
 /** Decides a fault for the n-th request (from 1) of a route; for soak tests. */
 export type FaultPlan = (route: Route, n: number) => Fault | undefined;
 
+/** A run that exists before the test starts: history for the flow's list. Its status never advances. */
+export interface ExistingRun {
+  flowId: string;
+  createdAt: number;
+  /** Default: a random UUID. */
+  id?: string;
+  /** Default `success`. */
+  status?: string;
+  /** Omitted: the run's body has no `params` key (as in the monitoring doc's list examples). */
+  params?: Record<string, unknown>;
+  /** The window its copy activity reports, ms (default: the params' window × 1000, if any). */
+  copyWindowMs?: { start: number; end: number };
+}
+
 export interface EmulatorOptions {
   clientId?: string;
   clientSecret?: string;
@@ -56,8 +126,14 @@ export interface EmulatorOptions {
   tokenUses?: number;
   /** Runs per page of GET /runs. */
   pageSize?: number;
+  /** How GET /runs points at its next page: `_links.next.href` (default) or a top-level `continuationToken`. */
+  continuationStyle?: 'links' | 'token';
+  /** Runs the emulator makes stay out of GET /runs lists (and lastRunDetails) this long after creation. */
+  listDelayMs?: number;
   /** Runs that exist before the test starts (for the flow's list). */
-  existingRuns?: Array<{ flowId: string; createdAt: number; params: Record<string, unknown> }>;
+  existingRuns?: ExistingRun[];
+  /** `GET /flows/{id}` of a flow not configured: 404 FLOW-1430-404 (default), 400 FLOW-1430-400, or `{items: []}`. */
+  unknownFlow?: '404' | '400' | 'empty';
   faultPlan?: FaultPlan;
   /** Hold each run request this long before answering, so concurrent ones overlap measurably. */
   createHoldMs?: number;
@@ -77,15 +153,41 @@ export interface EmulatedRun {
   id: string;
   flowId: string;
   createdAt: number;
+  /** As sent (or copied from the re-triggered run); `{}` for history given without params. */
   params: Record<string, unknown>;
   etag: string;
   reads: number;
   /** When the emulator first reported a final status (epoch ms). */
   finalAt?: number;
+  /** Which attempt of its flow the emulator made this run as (0 = first); absent for existingRuns. */
+  attempt?: number;
+  /** The run this one re-triggered. */
+  retriggerOf?: string;
+  /** History (existingRuns): the status it always has. */
+  fixedStatus?: string;
+  /** History given without params: its body has no `params` key. */
+  paramsHidden?: boolean;
+  /** The window the copy activity reports, ms, when it is not the params' window. */
+  copyWindowMs?: { start: number; end: number };
 }
+
+type Answer = { status: number; body: unknown };
 
 const FLOW_BASE = '/data/foundation/flowservice';
 const FINAL = new Set(['success', 'failed', 'partialsuccess', 'completed', 'partialfailure', 'cancelled']);
+const FAILURE = new Set(['failed', 'partialfailure', 'cancelled']);
+/** How long an emulated run says it took, once final. */
+const RUN_MS = 192_000;
+
+/** Stable made-up IDs of a flow's parts, so two reads of one flow agree. */
+interface FlowIdentity {
+  etag: string;
+  flowSpecId: string;
+  sourceConnectionId: string;
+  targetConnectionId: string;
+  mappingId: string;
+  createdAt: number;
+}
 
 export class Emulator {
   readonly clientId: string;
@@ -100,7 +202,10 @@ export class Emulator {
   maxCreatesInFlight = 0;
   private readonly faults: Array<Fault & { left: number }> = [];
   private readonly server: Server;
-  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly sockets = new Set<Socket>();
+  /** Runs made so far per flow: the next one's attempt index. */
+  private readonly attemptsMade = new Map<string, number>();
+  private readonly flowIdentities = new Map<string, FlowIdentity>();
 
   private readonly options: EmulatorOptions;
 
@@ -111,18 +216,36 @@ export class Emulator {
     this.orgId = options.orgId ?? '0123456789ABCDEF01234567@AdobeOrg';
     this.flows = new Map(Object.entries(options.flows ?? {}));
     for (const r of options.existingRuns ?? []) {
-      const id = randomUUID();
-      this.runs.set(id, { id, etag: `"${randomUUID()}"`, reads: 0, ...r });
+      const id = r.id ?? randomUUID();
+      this.runs.set(id, {
+        id,
+        flowId: r.flowId,
+        createdAt: r.createdAt,
+        params: r.params ?? {},
+        etag: `"${randomUUID()}"`,
+        reads: 0,
+        fixedStatus: r.status ?? 'success',
+        ...(r.params === undefined ? { paramsHidden: true } : {}),
+        ...(r.copyWindowMs ? { copyWindowMs: r.copyWindowMs } : {}),
+      });
     }
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // A client that gives up mid-request must not take the emulator down with it.
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => req.socket.destroy()));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
   }
 
+  /** Listens on 127.0.0.1; rejects (EADDRINUSE, ...) when it cannot. */
   async start(port = 0): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
@@ -192,12 +315,13 @@ export class Emulator {
     const fault = route === 'other' ? undefined : this.takeFault(route);
     const pause = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : undefined);
     if (fault && !fault.afterActing) {
+      // The client may leave during this pause; what follows acts all the same, like a real server.
       await pause(fault.delayMs);
       if (fault.reset === 'before') return reset();
       if (fault.status) return send(fault.status, fault.body ?? '', fault.headers);
     }
 
-    let answer: { status: number; body: unknown };
+    let answer: Answer;
     if (route === 'create') {
       this.createsInFlight += 1;
       this.maxCreatesInFlight = Math.max(this.maxCreatesInFlight, this.createsInFlight);
@@ -234,22 +358,20 @@ export class Emulator {
     return fault;
   }
 
-  private answer(
-    route: Route | 'other',
-    req: IncomingMessage,
-    url: URL,
-    body: string,
-  ): { status: number; body: unknown } {
+  private answer(route: Route | 'other', req: IncomingMessage, url: URL, body: string): Answer {
     if (route === 'token') return this.token(req, body);
     if (route === 'other') return { status: 404, body: { error_code: '404001', message: 'Not found' } };
     const denied = this.authorize(req);
     if (denied) return denied;
+    const segments = url.pathname.split('/').map(decodeURIComponent);
     if (route === 'create') return this.create(req, body);
-    if (route === 'read') return this.read(decodeURIComponent(url.pathname.split('/').pop()!));
+    if (route === 'read') return this.read(segments.at(-1)!);
+    if (route === 'retrigger') return this.retrigger(segments.at(-2)!, url.searchParams.get('op'));
+    if (route === 'flow') return this.readFlow(segments.at(-1)!);
     return this.list(url);
   }
 
-  private token(req: IncomingMessage, body: string) {
+  private token(req: IncomingMessage, body: string): Answer {
     if (!String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
       return { status: 400, body: { error: 'invalid_request', error_description: 'unsupported content type' } };
     }
@@ -274,7 +396,7 @@ export class Emulator {
   }
 
   /** The gateway's checks, with its error bodies. */
-  private authorize(req: IncomingMessage): { status: number; body: unknown } | undefined {
+  private authorize(req: IncomingMessage): Answer | undefined {
     const auth = String(req.headers.authorization ?? '');
     if (!auth.startsWith('Bearer '))
       return { status: 403, body: { error_code: '403010', message: 'Oauth token is missing.' } };
@@ -296,7 +418,9 @@ export class Emulator {
     return undefined;
   }
 
-  private create(req: IncomingMessage, text: string) {
+  // ---- runs: create, re-trigger, read, list ----
+
+  private create(req: IncomingMessage, text: string): Answer {
     if (req.headers['content-type'] !== 'application/json')
       return flowError(415, 'FLOW-1001-415', 'Content-Type must be application/json');
     let body: { flowId?: unknown; params?: Record<string, unknown> };
@@ -308,79 +432,129 @@ export class Emulator {
     const flow = typeof body.flowId === 'string' ? this.flows.get(body.flowId) : undefined;
     if (!flow) return flowError(400, 'FLOW-1430-400', `Flow with id ${String(body.flowId)} not found`);
     const params = body.params ?? {};
-    for (const key of ['startTime', 'windowStartTime', 'windowEndTime']) {
-      const value = params[key];
-      // The OpenAPI schema says integer; the tutorial sends numeric strings: both are taken.
-      if (!/^\d{10}$/.test(String(value)) || (typeof value !== 'number' && typeof value !== 'string')) {
-        return flowError(400, 'FLOW-1003-400', `params.${key} must be unix seconds, got ${JSON.stringify(value)}`);
-      }
-    }
-    if (Number(params.windowEndTime) <= Number(params.windowStartTime)) {
-      return flowError(400, 'FLOW-1003-400', 'params.windowEndTime must be after params.windowStartTime');
-    }
-    if (params.deltaColumn !== undefined && (flow.sourceType ?? 'file') === 'file') {
-      return flowError(400, 'FLOW-1004-400', 'deltaColumn is not supported for file-based sources');
-    }
-    const run: EmulatedRun = {
-      id: randomUUID(),
-      flowId: body.flowId as string,
-      createdAt: Date.now(),
-      params,
-      etag: `"${randomUUID()}"`,
-      reads: 0,
-    };
-    this.runs.set(run.id, run);
+    const refused = refuseParams(flow, params);
+    if (refused) return refused;
+    const run = this.newRun(body.flowId as string, params);
     const shape = flow.createShape ?? 'items';
     if (shape === 'items') return { status: 201, body: { items: [{ id: run.id, etag: run.etag }] } };
     if (shape === 'flat') return { status: 201, body: { id: run.id, etag: run.etag } };
     return { status: 201, body: this.runBody(run, 'scheduled') };
   }
 
-  private read(id: string) {
+  /** `POST /runs/{id}/action?op=re-trigger`: a new run of a failed one, over the same window. */
+  private retrigger(id: string, op: string | null): Answer {
+    if (op !== 're-trigger' && op !== 'RE_TRIGGER') {
+      return flowError(400, 'FLOW-1440-400', `Unknown action op=${String(op)}: the only action on a run is re-trigger`);
+    }
+    const original = this.runs.get(id);
+    if (!original) return runNotFound(id);
+    const status = this.statusOf(original, false);
+    if (!FAILURE.has(normal(status))) {
+      return flowError(
+        400,
+        'FLOW-1441-400',
+        `Run ${id} cannot be re-triggered: only failed runs can be (its status is ${status})`,
+      );
+    }
+    const run = this.newRun(original.flowId, { ...original.params }, original);
+    const shape = this.flows.get(run.flowId)?.retriggerShape ?? 'flat';
+    if (shape === 'flat') return { status: 201, body: { id: run.id, etag: run.etag } };
+    if (shape === 'items') return { status: 201, body: { items: [{ id: run.id, etag: run.etag }] } };
+    return { status: 200, body: this.runBody(run, 'scheduled') };
+  }
+
+  /** A run the emulator makes: the next attempt of its flow. */
+  private newRun(flowId: string, params: Record<string, unknown>, retriggered?: EmulatedRun): EmulatedRun {
+    const attempt = this.attemptsMade.get(flowId) ?? 0;
+    this.attemptsMade.set(flowId, attempt + 1);
+    const run: EmulatedRun = {
+      id: randomUUID(),
+      flowId,
+      createdAt: Date.now(),
+      params,
+      etag: `"${randomUUID()}"`,
+      reads: 0,
+      attempt,
+    };
+    if (retriggered) {
+      run.retriggerOf = retriggered.id;
+      if (retriggered.paramsHidden) run.paramsHidden = true;
+      if (retriggered.copyWindowMs) run.copyWindowMs = retriggered.copyWindowMs;
+    }
+    this.runs.set(run.id, run);
+    return run;
+  }
+
+  private read(id: string): Answer {
     const run = this.runs.get(id);
-    if (!run) return flowError(404, 'FLOW-1431-404', `Run with id ${id} not found`);
+    if (!run) return runNotFound(id);
     run.reads += 1;
     return { status: 200, body: { items: [this.runBody(run, this.statusOf(run))], _links: {}, count: 1 } };
   }
 
-  private list(url: URL) {
-    const filter = /^flowId==(.+)$/.exec(url.searchParams.get('property') ?? '');
+  private list(url: URL): Answer {
+    // Only the flowId filter is honoured (others are ignored, and so is `orderby`): a client must not
+    // trust the server to filter or sort for it.
+    const flowIds = url.searchParams
+      .getAll('property')
+      .map((p) => /^flowId==(.+)$/.exec(p)?.[1])
+      .find((ids) => ids !== undefined)
+      ?.split(',');
+    const now = Date.now();
     const all = [...this.runs.values()]
-      .filter((r) => !filter || r.flowId === filter[1])
+      .filter((r) => !flowIds || flowIds.includes(r.flowId))
+      .filter((r) => this.listed(r, now))
       .sort((a, b) => a.createdAt - b.createdAt); // oldest first: a client must page to find new runs
     const size = this.options.pageSize ?? 100;
     const start = Number(url.searchParams.get('continuationToken') ?? 0);
     const page = all.slice(start, start + size);
     const next = start + size < all.length ? String(start + size) : undefined;
-    const nextHref = next ? `/runs?property=${url.searchParams.get('property')}&continuationToken=${next}` : undefined;
-    return {
-      status: 200,
-      body: {
-        items: page.map((r) => this.runBody(r, this.statusOf(r, false))),
-        _links: nextHref ? { next: { href: nextHref } } : {},
-        count: page.length,
-      },
+    const body: Record<string, unknown> = {
+      items: page.map((r) => this.runBody(r, this.statusOf(r, false))),
+      _links: {},
+      count: page.length,
     };
+    if (next && this.options.continuationStyle === 'token') body.continuationToken = next;
+    else if (next) body._links = { next: { href: nextHref(url, next) } };
+    return { status: 200, body };
+  }
+
+  /** Whether lists show the run yet: Adobe's lists lag new runs by minutes. */
+  private listed(run: EmulatedRun, now: number): boolean {
+    return run.fixedStatus !== undefined || now >= run.createdAt + (this.options.listDelayMs ?? 0);
+  }
+
+  /** The flow's scenario for this run: the flow's own fields under its attempt's. */
+  private scenarioOf(run: EmulatedRun): FlowScenario {
+    const flow = this.flows.get(run.flowId) ?? {};
+    const attempts = flow.attempts ?? [];
+    if (run.attempt === undefined || attempts.length === 0) return flow;
+    const override = attempts[Math.min(run.attempt, attempts.length - 1)]!;
+    const defined = Object.entries(override).filter(([, value]) => value !== undefined);
+    return { ...flow, ...Object.fromEntries(defined) };
   }
 
   private statusOf(run: EmulatedRun, counting = true): string {
-    const flow = this.flows.get(run.flowId) ?? {};
+    const scenario = this.scenarioOf(run);
     let status: string;
-    if (flow.finishAfterMs !== undefined) {
-      status = Date.now() >= run.createdAt + flow.finishAfterMs ? (flow.finalStatus ?? 'success') : 'inProgress';
+    if (run.fixedStatus !== undefined) {
+      status = run.fixedStatus;
+    } else if (scenario.finishAfterMs !== undefined) {
+      status =
+        Date.now() >= run.createdAt + scenario.finishAfterMs ? (scenario.finalStatus ?? 'success') : 'inProgress';
     } else {
-      const statuses = flow.statuses ?? ['inProgress', 'success'];
+      const statuses = scenario.statuses ?? ['inProgress', 'success'];
       status = run.reads === 0 ? 'scheduled' : statuses[Math.min(run.reads, statuses.length) - 1]!;
     }
-    if (counting && FINAL.has(status.replaceAll('_', '').toLowerCase())) run.finalAt ??= Date.now();
+    if (counting && FINAL.has(normal(status))) run.finalAt ??= Date.now();
     return status;
   }
 
   private runBody(run: EmulatedRun, status: string) {
-    const flow = this.flows.get(run.flowId) ?? {};
-    const final = FINAL.has(status.replaceAll('_', '').toLowerCase());
-    const records = flow.records ?? { input: 1200, created: 1190, failed: 10 };
-    const files = flow.files ?? { input: 3, output: 3, failed: 0 };
+    const scenario = this.scenarioOf(run);
+    const final = FINAL.has(normal(status));
+    const records = recordSummary(scenario);
+    const files = fileSummary(scenario);
     return {
       id: run.id,
       createdAt: run.createdAt,
@@ -390,39 +564,135 @@ export class Emulator {
       sandboxName: 'prod',
       imsOrgId: this.orgId,
       flowId: run.flowId,
-      params: run.params,
+      ...(run.paramsHidden ? {} : { params: run.params }),
       etag: run.etag,
       metrics: {
-        statusSummary: { status, ...(final && flow.errors ? { errors: flow.errors } : {}) },
+        statusSummary: { status, ...(final && scenario.errors ? { errors: scenario.errors } : {}) },
         ...(final
           ? {
-              durationSummary: { startedAtUTC: run.createdAt, completedAtUTC: run.createdAt + 192_000 },
+              durationSummary: { startedAtUTC: run.createdAt, completedAtUTC: run.createdAt + RUN_MS },
               sizeSummary: { inputBytes: 52_000, outputBytes: 48_000 },
-              recordSummary: {
-                inputRecordCount: records.input,
-                createdRecordCount: records.created,
-                updatedRecordCount: records.updated ?? 0,
-                skippedRecordCount: 0,
-                failedRecordCount: records.failed,
-              },
-              fileSummary: {
-                inputFileCount: files.input,
-                outputFileCount: files.output,
-                failedFileCount: files.failed,
-              },
+              recordSummary: { ...records, ...(scenario.failedInfo ? { failedInfo: scenario.failedInfo } : {}) },
+              fileSummary: files,
             }
           : {}),
       },
-      activities:
-        final && flow.activityErrors
-          ? [
-              {
-                id: randomUUID(),
-                name: 'Copy Activity',
-                statusSummary: { status, extensions: { errors: flow.activityErrors } },
-              },
-            ]
-          : [],
+      activities: final ? [this.copyActivity(run, scenario, status, records, files)] : [],
+    };
+  }
+
+  /** The copy activity of a final run: where Adobe writes the window applied, batch IDs and error links. */
+  private copyActivity(
+    run: EmulatedRun,
+    scenario: FlowScenario,
+    status: string,
+    records: ReturnType<typeof recordSummary>,
+    files: ReturnType<typeof fileSummary>,
+  ) {
+    const batchIds = scenario.batchIds ?? (scenario.manifest ? [batchIdOf(run)] : undefined);
+    const extensions = {
+      ...(scenario.activityErrors ? { errors: scenario.activityErrors } : {}),
+      ...(scenario.manifest ? { manifest: manifestLinks(this.url, batchIds![0]!) } : {}),
+    };
+    const window = copyWindowOf(run);
+    return {
+      id: 'copyActivity',
+      name: 'Copy Activity',
+      statusSummary: { status, extensions },
+      durationSummary: {
+        startedAtUTC: run.createdAt,
+        completedAtUTC: run.createdAt + RUN_MS,
+        extensions: window ? { windowStart: window.start, windowEnd: window.end } : {},
+      },
+      recordSummary: records,
+      fileSummary: files,
+      ...(batchIds ? { targetInfo: [{ reference: { ids: batchIds } }] } : {}),
+    };
+  }
+
+  // ---- flows ----
+
+  /** `GET /flows/{id}`: the dataflow, or the configured refusal. */
+  private readFlow(id: string): Answer {
+    const flow = this.flows.get(id);
+    if (!flow) return this.unknownFlow(id);
+    if (flow.flowReadStatus !== undefined) {
+      return flow.flowReadStatus === 403
+        ? flowError(403, 'FLOW-1403-403', 'Not authorised to read flows')
+        : flowError(flow.flowReadStatus, `FLOW-1400-${flow.flowReadStatus}`, `Flow with id ${id} cannot be read`);
+    }
+    return { status: 200, body: { items: [this.flowBody(id, flow)] } };
+  }
+
+  private unknownFlow(id: string): Answer {
+    const mode = this.options.unknownFlow ?? '404';
+    if (mode === 'empty') return { status: 200, body: { items: [] } };
+    if (mode === '400') return flowError(400, 'FLOW-1430-400', `Flow with id ${id} not found`);
+    return flowError(404, 'FLOW-1430-404', `Flow with id ${id} not found`);
+  }
+
+  private flowBody(id: string, flow: FlowScenario) {
+    const details = flow.details ?? {};
+    const me = this.identityOf(id);
+    const frequency = details.frequency ?? 'once';
+    const copy = details.deltaColumn
+      ? [
+          {
+            name: 'Copy',
+            params: { deltaColumn: { name: details.deltaColumn, dateFormat: 'YYYY-MM-DD', timezone: 'UTC' } },
+          },
+        ]
+      : [];
+    const last = this.lastRunDetails(id);
+    return {
+      id,
+      name: details.name ?? `Emulated flow ${id.slice(0, 8)}`,
+      description: 'An on-demand dataflow of the emulator',
+      state: details.state ?? 'enabled',
+      etag: me.etag,
+      flowSpec: { id: me.flowSpecId, version: '1.0' },
+      sourceConnectionIds: [me.sourceConnectionId],
+      targetConnectionIds: [me.targetConnectionId],
+      scheduleParams: {
+        startTime: String(Math.floor(me.createdAt / 1000)),
+        frequency,
+        interval: frequency === 'once' ? 0 : frequency === 'minute' ? 15 : 1,
+        backfill: true,
+      },
+      transformations: [...copy, { name: 'Mapping', params: { mappingId: me.mappingId, mappingVersion: 0 } }],
+      ...(last ? { lastRunDetails: last } : {}),
+    };
+  }
+
+  private identityOf(flowId: string): FlowIdentity {
+    let me = this.flowIdentities.get(flowId);
+    if (!me) {
+      me = {
+        etag: `"${randomUUID()}"`,
+        flowSpecId: randomUUID(),
+        sourceConnectionId: randomUUID(),
+        targetConnectionId: randomUUID(),
+        mappingId: randomUUID().replaceAll('-', ''),
+        createdAt: Date.now(),
+      };
+      this.flowIdentities.set(flowId, me);
+    }
+    return me;
+  }
+
+  /** The newest run lists show, as the flow's lastRunDetails (same lag as lists). */
+  private lastRunDetails(flowId: string) {
+    const now = Date.now();
+    const newest = this.runsOf(flowId)
+      .filter((r) => this.listed(r, now))
+      .sort((a, b) => b.createdAt - a.createdAt)[0];
+    if (!newest) return undefined;
+    const state = this.statusOf(newest, false);
+    return {
+      id: newest.id,
+      state,
+      startedAtUTC: newest.createdAt,
+      ...(FINAL.has(normal(state)) ? { completedAtUTC: newest.createdAt + RUN_MS } : {}),
     };
   }
 }
@@ -442,16 +712,99 @@ function routeOf(method: string, path: string): Route | 'other' {
   if (method === 'POST' && path === '/ims/token/v3') return 'token';
   if (method === 'POST' && path === `${FLOW_BASE}/runs`) return 'create';
   if (method === 'GET' && path === `${FLOW_BASE}/runs`) return 'list';
+  if (method === 'POST' && /^\/data\/foundation\/flowservice\/runs\/[^/]+\/action$/.test(path)) return 'retrigger';
   if (method === 'GET' && path.startsWith(`${FLOW_BASE}/runs/`)) return 'read';
+  if (method === 'GET' && /^\/data\/foundation\/flowservice\/flows\/[^/]+$/.test(path)) return 'flow';
   return 'other';
 }
 
-function flowError(status: number, code: string, detail: string) {
+/** The checks on a run request's params that the service makes, with its error bodies. */
+function refuseParams(flow: FlowScenario, params: Record<string, unknown>): Answer | undefined {
+  for (const key of ['startTime', 'windowStartTime', 'windowEndTime']) {
+    const value = params[key];
+    // The OpenAPI schema says integer; the tutorial sends numeric strings: both are taken.
+    if (!/^\d{10}$/.test(String(value)) || (typeof value !== 'number' && typeof value !== 'string')) {
+      return flowError(400, 'FLOW-1003-400', `params.${key} must be unix seconds, got ${JSON.stringify(value)}`);
+    }
+  }
+  if (Number(params.windowEndTime) <= Number(params.windowStartTime)) {
+    return flowError(400, 'FLOW-1003-400', 'params.windowEndTime must be after params.windowStartTime');
+  }
+  if (params.deltaColumn !== undefined && (flow.sourceType ?? 'file') === 'file') {
+    return flowError(400, 'FLOW-1004-400', 'deltaColumn is not supported for file-based sources');
+  }
+  // The flow's Copy transformation holds its delta column; runs may repeat it but not change it.
+  const held = flow.details?.deltaColumn;
+  const asked = (params.deltaColumn as { name?: unknown } | undefined)?.name;
+  if (held !== undefined && asked !== undefined && asked !== held) {
+    return flowError(
+      400,
+      'FLOW-1005-400',
+      `The delta column of a flow cannot be changed: this flow's is ${held}, the run asked for ${String(asked)}`,
+    );
+  }
+  return undefined;
+}
+
+/** A status as compared: no case, no underscores (`PARTIAL_FAILURE` is `partialfailure`). */
+function normal(status: string): string {
+  return status.replaceAll('_', '').toLowerCase();
+}
+
+function recordSummary(scenario: RunScenario) {
+  const records = scenario.records ?? { input: 1200, created: 1190, failed: 10 };
+  return {
+    inputRecordCount: records.input,
+    createdRecordCount: records.created,
+    updatedRecordCount: records.updated ?? 0,
+    skippedRecordCount: 0,
+    failedRecordCount: records.failed,
+  };
+}
+
+function fileSummary(scenario: RunScenario) {
+  const files = scenario.files ?? { input: 3, output: 3, failed: 0 };
+  return { inputFileCount: files.input, outputFileCount: files.output, failedFileCount: files.failed };
+}
+
+/** The window the copy activity applied, ms: given for history, else the params' seconds × 1000. */
+function copyWindowOf(run: EmulatedRun): { start: number; end: number } | undefined {
+  if (run.copyWindowMs) return run.copyWindowMs;
+  const start = Number(run.params.windowStartTime);
+  const end = Number(run.params.windowEndTime);
+  if (run.paramsHidden || !Number.isFinite(start) || !Number.isFinite(end)) return undefined;
+  return { start: start * 1000, end: end * 1000 };
+}
+
+/** A batch ID shaped like Adobe's (26 upper-case characters), stable for the run. */
+function batchIdOf(run: EmulatedRun): string {
+  return run.id.replaceAll('-', '').toUpperCase().slice(0, 26);
+}
+
+function manifestLinks(platform: string, batchId: string) {
+  const meta = `${platform}/data/foundation/export/batches/${batchId}/meta`;
+  return { failedRecords: `${meta}?path=row_errors`, sampleErrors: `${meta}?path=row_errors_sample` };
+}
+
+/** The list's next page: the same query with the next continuation token. */
+function nextHref(url: URL, token: string): string {
+  const query = new URLSearchParams(url.searchParams);
+  query.set('continuationToken', token);
+  return `/runs?${query.toString()}`;
+}
+
+function runNotFound(id: string): Answer {
+  return flowError(404, 'FLOW-1431-404', `Run with id ${id} not found`);
+}
+
+function flowError(status: number, code: string, detail: string): Answer {
+  const title =
+    status === 404 ? 'Not found' : status === 403 ? 'Forbidden' : status < 500 ? 'Bad request' : STATUS_CODES[status];
   return {
     status,
     body: {
       type: `https://ns.adobe.com/aep/errors/${code}`,
-      title: status === 404 ? 'Not found' : 'Bad request',
+      title,
       status,
       report: { 'detailed-message': detail, 'request-id': randomUUID() },
       errorMessage: detail,

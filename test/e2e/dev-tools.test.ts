@@ -1,20 +1,26 @@
 // The developer loop in the README: `npm run emulator` in one terminal, `npm run local-action` with
-// .env.example's inputs in another, must work as written.
-import { spawn, spawnSync } from 'node:child_process';
+// .env.example's inputs in another, must work as written, and print the outputs as later steps see them.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const DEMO_FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
+const UNKNOWN_FLOW = '9d1f4b52-0c7e-4b36-9f0e-2d6f4a3b8c11';
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
-it('runs the action from .env.example against the emulator CLI', async () => {
-  const emulator = spawn(process.execPath, [join(ROOT, 'test/emulator/cli.ts')], {
-    env: { ...process.env, EMULATOR_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const url = await new Promise<string>((found, fail) => {
+describe('npm run local-action against npm run emulator', () => {
+  let emulator: ChildProcessWithoutNullStreams;
+  let url: string;
+
+  beforeAll(async () => {
+    emulator = spawn(process.execPath, [join(ROOT, 'test/emulator/cli.ts')], {
+      env: { ...process.env, EMULATOR_PORT: '0' },
+    });
+    emulator.stderr.pipe(process.stderr);
+    url = await new Promise<string>((found, fail) => {
       let out = '';
       emulator.stdout.on('data', (d: Buffer) => {
         out += d.toString();
@@ -23,20 +29,66 @@ it('runs the action from .env.example against the emulator CLI', async () => {
       });
       emulator.on('exit', () => fail(new Error(`the emulator exited: ${out}`)));
     });
-    // .env.example as a developer copies it, pointed at this emulator's port, waiting less.
-    const env = readFileSync(join(ROOT, '.env.example'), 'utf8')
-      .replaceAll('http://127.0.0.1:8787', url)
-      .replace('INPUT_WAIT=true', 'INPUT_WAIT=false');
+  });
+
+  afterAll(() => {
+    emulator.kill('SIGTERM');
+  });
+
+  /** Runs scripts/local-action.ts with .env.example as a developer copies it, pointed at this emulator. */
+  function localAction(edit: (env: string) => string = (env) => env) {
+    const env = edit(
+      readFileSync(join(ROOT, '.env.example'), 'utf8')
+        .replaceAll('http://127.0.0.1:8787', url)
+        .replace('INPUT_WAIT=true', 'INPUT_WAIT=false'), // waiting less
+    );
     const envFile = join(mkdtempSync(join(tmpdir(), 'dev-tools-')), '.env');
     writeFileSync(envFile, env);
-    const run = spawnSync(process.execPath, [join(ROOT, 'scripts/local-action.ts')], {
+    return spawnSync(process.execPath, [join(ROOT, 'scripts/local-action.ts')], {
       env: { PATH: process.env.PATH ?? '', ENV_FILE: envFile },
       encoding: 'utf8',
     });
-    expect(run.status, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/--- outputs \(exit code 0\) ---\nrun-id<<ghadelimiter_/);
-    expect(run.stdout).toContain('Flow run scheduled');
-  } finally {
-    emulator.kill('SIGTERM');
   }
+
+  /** The lines between the outputs heading and the job summary heading. */
+  function outputsOf(stdout: string, code: number): string[] {
+    const start = stdout.indexOf(`--- outputs (exit code ${code}) ---\n`);
+    const end = stdout.indexOf('\n--- job summary ---');
+    expect(start, stdout).toBeGreaterThan(-1);
+    return stdout
+      .slice(stdout.indexOf('\n', start) + 1, end)
+      .trimEnd()
+      .split('\n');
+  }
+
+  it('runs the action from .env.example and prints each output as name=value', () => {
+    const run = localAction();
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('Flow run scheduled');
+    expect(run.stdout).not.toContain('<<ghadelimiter');
+    const lines = outputsOf(run.stdout, 0);
+    expect(lines.map((l) => l.split('=')[0])).toEqual(['run-id', 'etag', 'status', 'runs']);
+    const runId = new RegExp(`^run-id=(${UUID})$`).exec(lines[0]!)?.[1];
+    expect(runId, lines[0]).toBeDefined();
+    expect(lines[2]).toBe('status=scheduled');
+    const runs = JSON.parse(lines[3]!.slice('runs='.length)) as Array<{ flowId: string; runId: string }>;
+    expect(runs).toMatchObject([{ flowId: DEMO_FLOW, runId }]);
+  });
+
+  it('indents a multi-line output under its name', () => {
+    // Two flows, the first unknown to the emulator: run-id holds an empty line, then the demo run's ID.
+    const run = localAction((env) =>
+      env.replace(`INPUT_FLOW-ID=${DEMO_FLOW}`, `INPUT_FLOW-ID=${UNKNOWN_FLOW},${DEMO_FLOW}`),
+    );
+    expect(run.status, run.stdout + run.stderr).toBe(1);
+    const lines = outputsOf(run.stdout, 1);
+    expect(lines.slice(0, 3)).toEqual(['run-id=', '  ', expect.stringMatching(new RegExp(`^  ${UUID}$`))]);
+    expect(lines).toContain('status=failed');
+    expect(lines.filter((l) => !l.startsWith('  ')).map((l) => l.split('=')[0])).toEqual([
+      'run-id',
+      'etag',
+      'status',
+      'runs',
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 // The workflow files must be valid: they parse, have the keys GitHub requires, and the ones that use
 // this action pass only inputs it declares, with every required one set. CI's must run .ci/run's steps.
+// Dependabot must watch both the npm dependencies and the actions the workflows use.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -73,5 +74,43 @@ describe('.github/workflows', () => {
       ).toBe(true);
     const upload = ci.jobs['check-dist']!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'));
     expect(upload?.with?.path).toBe('dist/');
+  });
+});
+
+describe('.github/dependabot.yml', () => {
+  interface Update {
+    'package-ecosystem': string;
+    directory: string;
+    schedule: { interval: string };
+    groups?: Record<string, { 'update-types'?: string[] }>;
+    ignore?: Array<{ 'dependency-name': string; 'update-types'?: string[] }>;
+  }
+  const config = parse(readFileSync(resolve(ROOT, '.github/dependabot.yml'), 'utf8')) as {
+    version: number;
+    updates: Update[];
+  };
+  const update = (ecosystem: string) => config.updates.find((u) => u['package-ecosystem'] === ecosystem);
+
+  it('updates npm and github-actions weekly, minor and patch grouped', () => {
+    expect(config.version).toBe(2);
+    for (const ecosystem of ['npm', 'github-actions']) {
+      const u = update(ecosystem);
+      expect(u, ecosystem).toBeDefined();
+      expect(u!.directory).toBe('/');
+      expect(u!.schedule.interval).toBe('weekly');
+      const grouped = Object.values(u!.groups ?? {}).map((g) => [...(g['update-types'] ?? [])].sort());
+      expect(grouped, ecosystem).toContainEqual(['minor', 'patch']);
+    }
+  });
+
+  it("keeps the `node` devDependency on the action's runtime major", () => {
+    const runtime = (parse(readFileSync(resolve(ROOT, 'action.yml'), 'utf8')) as { runs: { using: string } }).runs
+      .using;
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    expect(runtime).toBe(`node${pkg.devDependencies.node!.split('.')[0]}`);
+    const ignored = update('npm')!.ignore?.find((i) => i['dependency-name'] === 'node');
+    expect(ignored?.['update-types']).toEqual(['version-update:semver-major']);
   });
 });

@@ -67,11 +67,20 @@ describe('npm run local-action against npm run emulator', () => {
     expect(run.stdout).toContain('Flow run scheduled');
     expect(run.stdout).not.toContain('<<ghadelimiter');
     const lines = outputsOf(run.stdout, 0);
-    expect(lines.map((l) => l.split('=')[0])).toEqual(['run-id', 'etag', 'status', 'runs']);
+    expect(lines.map((l) => l.split('=')[0])).toEqual([
+      'run-id',
+      'etag',
+      'run-url',
+      'status',
+      'window-start',
+      'window-end',
+      'runs',
+    ]);
     const runId = new RegExp(`^run-id=(${UUID})$`).exec(lines[0]!)?.[1];
     expect(runId, lines[0]).toBeDefined();
-    expect(lines[2]).toBe('status=scheduled');
-    const runs = JSON.parse(lines[3]!.slice('runs='.length)) as Array<{ flowId: string; runId: string }>;
+    expect(lines).toContain('status=scheduled');
+    const runsLine = lines.find((l) => l.startsWith('runs='))!;
+    const runs = JSON.parse(runsLine.slice('runs='.length)) as Array<{ flowId: string; runId: string }>;
     expect(runs).toMatchObject([{ flowId: DEMO_FLOW, runId }]);
   });
 
@@ -87,8 +96,11 @@ describe('npm run local-action against npm run emulator', () => {
     expect(lines.filter((l) => !l.startsWith('  ')).map((l) => l.split('=')[0])).toEqual([
       'run-id',
       'etag',
+      'run-url',
       'status',
       'runs',
+      'window-start',
+      'window-end',
     ]);
   });
 });

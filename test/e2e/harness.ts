@@ -130,3 +130,19 @@ export function leakedSecrets(result: ActionResult, secrets: string[]): string[]
 export function workflowCommands(stdout: string): string[] {
   return stdout.split('\n').filter((line) => /^\s*(::|##\[)/.test(line));
 }
+
+/** The action's own workflow commands; any other line the runner would read as a command is a leak of control. */
+const OWN_COMMANDS = /^::(add-mask|error|warning|notice|debug|group|endgroup)::/;
+
+/**
+ * What every end-to-end run must be: no secret anywhere (the emulator's client secret, every token it
+ * knows, and any extra), no log line the runner would read as a command that the action did not mean,
+ * no `##[` marker anywhere in a line, and no stack trace.
+ */
+export function cleanliness(result: ActionResult, emulator: Emulator, ...extraSecrets: string[]) {
+  const secrets = [emulator.clientSecret, ...emulator.tokensMintedList, ...extraSecrets];
+  const stray = workflowCommands(result.stdout).filter((l) => !OWN_COMMANDS.test(l));
+  const markers = result.stdout.split('\n').filter((l) => l.includes('##['));
+  const stack = /\n\s+at .+:\d+:\d+/.test(result.stdout + result.stderr);
+  return { leaked: leakedSecrets(result, secrets), stray, markers, stack };
+}

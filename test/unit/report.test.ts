@@ -1,0 +1,157 @@
+// Telling the story through a fake runner: outputs as soon as they are known, one layout for one flow
+// and one for several, each event told once; and the runner's redaction, in one place.
+import type * as Core from '@actions/core';
+import { describe, expect, it } from 'vitest';
+import type { Run } from '../../src/answers.ts';
+import { Report } from '../../src/report.ts';
+import { actionsRunner, type Runner } from '../../src/runner.ts';
+import { Secrets } from '../../src/secrets.ts';
+import { readSettings, type InputName } from '../../src/settings.ts';
+
+const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
+const FLOW_B = '5b0f3c1e-9a4d-4e2b-8c6a-1d2e3f4a5b6c';
+
+function settingsFor(inputs: Partial<Record<InputName, string>>) {
+  const all: Partial<Record<InputName, string>> = {
+    'flow-id': FLOW,
+    'client-id': 'abc',
+    'access-token': 'tok',
+    'org-id': 'ABC123@AdobeOrg',
+    'window-start': '24h',
+    ...inputs,
+  };
+  return readSettings({ getInput: (n) => all[n] ?? '', setSecret: () => {} }, Date.UTC(2023, 10, 14));
+}
+
+/** A runner that records what it was told, in order. */
+function fakeRunner() {
+  const events: string[] = [];
+  const outputs: Record<string, string> = {};
+  const runner: Runner = {
+    setOutput: (name, value) => {
+      outputs[name] = value;
+      events.push(`output ${name}`);
+    },
+    info: (line) => events.push(`info ${line}`),
+    notice: (m) => events.push(`notice ${m}`),
+    warning: (m) => events.push(`warning ${m}`),
+    error: (m) => events.push(`error ${m}`),
+    debug: () => {},
+    group: (title, lines) => events.push(`group ${title} (${lines.length} lines)`),
+    fail: (m) => events.push(`fail ${m}`),
+    summary: async (md) => void events.push(`summary ${md.split('\n')[0]}`),
+  };
+  return { runner, events, outputs };
+}
+
+const run = (id: string, status: string | undefined, flowId = FLOW): Run => ({
+  id,
+  etag: `"${id}-etag"`,
+  status,
+  flowId,
+  createdAt: 0,
+  params: undefined,
+  metrics: undefined,
+  errors: [],
+  window: undefined,
+  diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
+});
+
+describe('Report with one flow', () => {
+  it('sets run-id, etag, status and run-url the moment the run exists', () => {
+    const { runner, outputs, events } = fakeRunner();
+    const report = new Report(settingsFor({}), runner, Date.now());
+    report.started(report.stories[0]!, run('r1', undefined), 'created');
+    expect(outputs).toMatchObject({ 'run-id': 'r1', etag: '"r1-etag"', status: 'scheduled' });
+    expect(outputs['run-url']).toBe(
+      `https://experience.adobe.com/#/@ABC123@AdobeOrg/sname:prod/platform/source/dataflows/${FLOW}/activity/r1`,
+    );
+    expect(events.filter((e) => e.startsWith('info'))).toEqual([
+      `info Created run r1 of flow ${FLOW} (status: scheduled).`,
+    ]);
+  });
+
+  it('keeps the newest attempt in run-id and every attempt in runs', () => {
+    const { runner, outputs } = fakeRunner();
+    const report = new Report(settingsFor({}), runner, Date.now());
+    const story = report.stories[0]!;
+    report.started(story, run('r1', 'failed'), 'created');
+    report.started(story, run('r2', undefined), 'retriggered');
+    report.finished();
+    expect(outputs['run-id']).toBe('r2');
+    expect(JSON.parse(outputs.runs!)[0].attempts).toEqual(['r1', 'r2']);
+  });
+
+  it('says a run may exist, where to look, and that running again may ingest twice', () => {
+    const { runner, events } = fakeRunner();
+    const report = new Report(settingsFor({}), runner, Date.now());
+    report.notStarted(report.stories[0]!, 'The answer to the run request was lost. A run may exist.', true);
+    report.finished();
+    const fail = events.find((e) => e.startsWith('fail'))!;
+    expect(fail).toMatch(/A run may exist\. Check Sources > Dataflows > .* > Dataflow activity in Platform\./);
+    expect(fail).toMatch(/Running this step again may start a second ingestion/);
+  });
+
+  it('takes a skipped flow as success: a notice and status skipped, no failure', () => {
+    const { runner, outputs, events } = fakeRunner();
+    const report = new Report(settingsFor({}), runner, Date.now());
+    report.skipped(report.stories[0]!, 'Nothing new to ingest since run r0.');
+    report.finished();
+    expect(outputs.status).toBe('skipped');
+    expect(events).toContain('notice Nothing new to ingest since run r0.');
+    expect(events.some((e) => e.startsWith('fail'))).toBe(false);
+  });
+});
+
+describe('Report with several flows', () => {
+  it('writes one line per flow in each output, one group per flow, and fails naming the failed flow', () => {
+    const { runner, outputs, events } = fakeRunner();
+    const report = new Report(settingsFor({ 'flow-id': `${FLOW}\n${FLOW_B}` }), runner, Date.now());
+    const [a, b] = report.stories as [(typeof report.stories)[0], (typeof report.stories)[0]];
+    report.started(a, run('ra', undefined), 'created');
+    report.notStarted(b, 'HTTP 400 FLOW-1430-400');
+    report.allStarted();
+    expect(outputs['run-id']).toBe('ra\n');
+    report.finished();
+    expect(events.filter((e) => e.startsWith('group'))).toEqual([
+      `group Flow ${FLOW}: scheduled (1 lines)`,
+      `group Flow ${FLOW_B}: not started (1 lines)`,
+    ]);
+    expect(events).toContain(`error Flow ${FLOW_B}: HTTP 400 FLOW-1430-400`);
+    expect(events.filter((e) => e.startsWith('fail'))).toEqual([`fail 1 of 2 flows did not succeed: ${FLOW_B}.`]);
+  });
+});
+
+describe('actionsRunner', () => {
+  it('redacts every secret from outputs, log lines, annotations, groups and the summary', async () => {
+    const said: string[] = [];
+    const core = {
+      setOutput: (n: string, v: string) => said.push(`${n}=${v}`),
+      info: (m: string) => said.push(m),
+      notice: (m: string) => said.push(m),
+      warning: (m: string) => said.push(m),
+      error: (m: string) => said.push(m),
+      debug: (m: string) => said.push(m),
+      startGroup: (m: string) => said.push(m),
+      endGroup: () => {},
+      setFailed: (m: string) => said.push(m),
+      setSecret: () => {},
+      summary: { addRaw: (m: string) => ({ write: async () => said.push(m) }) },
+    } as unknown as typeof Core;
+    const secrets = new Secrets(() => {});
+    secrets.add('s3cret-token');
+    const io = actionsRunner(core, secrets);
+    const text = 'before s3cret-token after';
+    io.setOutput('x', text);
+    io.info(text);
+    io.notice(text);
+    io.warning(text);
+    io.error(text);
+    io.group(text, [text]);
+    io.fail(text);
+    process.env.GITHUB_STEP_SUMMARY ??= '/dev/null';
+    await io.summary(text);
+    expect(said.length).toBeGreaterThanOrEqual(9);
+    expect(said.every((s) => !s.includes('s3cret-token') && s.includes('***'))).toBe(true);
+  });
+});

@@ -21,8 +21,10 @@ function expectClean(result: ActionResult, ...extraSecrets: string[]) {
 
 /** Inputs for following runs: credentials and hosts, no flow or window. */
 function following(runIds: string, extra: Record<string, string> = {}): Record<string, string> {
-  const { 'flow-id': _flow, 'window-start': _window, ...rest } = baseInputs(emulator);
-  return { ...rest, 'run-id': runIds, 'poll-interval': '50ms', ...extra };
+  const inputs = baseInputs(emulator, { 'run-id': runIds, 'poll-interval': '50ms', ...extra });
+  if (!('flow-id' in extra)) delete inputs['flow-id'];
+  if (!('window-start' in extra)) delete inputs['window-start'];
+  return inputs;
 }
 
 /** A run of the flow, made as an earlier job would: the action with no wait. */

@@ -2,8 +2,11 @@
 // One token per step in the normal case; a new one only when Platform says the old one expired.
 import { z } from 'zod';
 import type { HttpClient } from './http.js';
-import type { Credentials } from './settings.js';
 import { excerpt, inert, parseJson } from './untrusted.js';
+
+/** How the step gets its token: minted from a client secret, or given. */
+export type Credentials =
+  { kind: 'client-secret'; clientSecret: string; scopes: string } | { kind: 'access-token'; accessToken: string };
 
 export interface TokenSource {
   /** The token to use now (minted on first call). */

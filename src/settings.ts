@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { parseDuration, parseTime, TimeFormatError } from './time.js';
 
-export type Credentials =
-  { kind: 'client-secret'; clientSecret: string; scopes: string } | { kind: 'access-token'; accessToken: string };
+import type { Credentials } from './ims.js';
 
 export type IfRunning = 'start' | 'wait' | 'skip' | 'fail';
 

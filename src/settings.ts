@@ -1,9 +1,8 @@
 // Every input of action.yml read into one typed, validated `Settings` object, before any request.
 // A bad input fails here with a message that names the input; secrets are masked as they are read.
 import { z } from 'zod';
-import { parseDuration, parseTime, TimeFormatError } from './time.js';
-
 import type { Credentials } from './ims.js';
+import { parseDuration, parseTime, TimeFormatError } from './time.js';
 
 export type IfRunning = 'start' | 'wait' | 'skip' | 'fail';
 

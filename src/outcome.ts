@@ -55,11 +55,6 @@ export function verdictOf(story: FlowStory): Verdict {
   return outcome;
 }
 
-/** Whether the step succeeds with these flows. */
-export function stepSucceeded(stories: FlowStory[]): boolean {
-  return stories.every((s) => !s.failure && (s.run || s.skipped));
-}
-
 /** The IDs of every run started (or adopted) for the flow, oldest first. */
 export function attemptsOf(story: FlowStory): string[] {
   return [...(story.earlier ?? []), ...(story.run ? [story.run] : [])].map((r) => r.id);

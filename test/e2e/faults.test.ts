@@ -353,6 +353,62 @@ describe('text from the service is untrusted', () => {
   });
 });
 
+describe('values from the service are checked or made inert (issue #11)', () => {
+  const own = /^::(add-mask|error|warning|notice|debug|group|endgroup)::/;
+
+  it('rejects a run ID carrying a line break and a command as a malformed answer, quoted inertly', async () => {
+    await emulate();
+    const id = 'a1b2\n::set-output name=run-id::evil\n::error::pwned';
+    emulator.inject({ route: 'create', malformed: JSON.stringify({ items: [{ id, etag: '"e"' }] }) });
+    const result = await runAction(baseInputs(emulator, { 'flow-id': `${FLOW_ID}` }));
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(/a run ID that is not one: 'a1b2 ::set-output name=run-id::evil ::error::pwned'/);
+    expect(workflowCommands(result.stdout).filter((l) => !own.test(l))).toEqual([]);
+    expect(result.outputs['run-id']).toBeUndefined();
+    expectNoLeak(result);
+  });
+
+  it('defuses ##[ in a status and in error text printed after words of our own', async () => {
+    const errors = [{ code: 'E-1', message: 'see ##[error]pwned and ## [warning]also' }];
+    await emulate({ flows: { [FLOW_ID]: { statuses: ['queued ##[error]pwned', 'failed'], errors } } });
+    const result = await runAction(waiting());
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').filter((l) => l.includes('##['))).toEqual([]);
+    expect(result.summary).not.toContain('##[');
+    expect(result.stdout).toContain('queued ## [error]pwned');
+  });
+
+  it('keeps several run requests within timeout even when each hangs until request-timeout', async () => {
+    const flows = Object.fromEntries(
+      ['1', '2', '3', '4'].map((n) => [`3abea21c-7e36-4be1-bec1-d3bad0e3e0d${n}`, { sourceType: 'file' as const }]),
+    );
+    emulator = await startEmulator({ flows });
+    emulator.inject({ route: 'create', delayMs: 10_000, times: 8 });
+    const result = await runAction(
+      baseInputs(emulator, {
+        'flow-id': Object.keys(flows).join(','),
+        'max-concurrency': '1',
+        'request-timeout': '1s',
+        timeout: '3s',
+      }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.ms).toBeLessThan(3000 + 2500);
+    const lastRequest = Math.max(...emulator.requests.map((r) => r.at));
+    expect(lastRequest - (Date.now() - result.ms)).toBeLessThan(3100);
+    // A request sent before the deadline may have made a run; one not sent by then never is.
+    const perFlow = result.errors.filter((e) => e.startsWith('Flow '));
+    expect(perFlow, result.errors.join('\n')).toHaveLength(4);
+    for (const error of perFlow) {
+      expect(error).toMatch(/A run may exist\. .*second ingestion|was not sent: the step's timeout has come/);
+    }
+    expect(perFlow[0]).toMatch(/A run may exist/);
+    expect(perFlow.at(-1)).toMatch(/was not sent/);
+    expectNoLeak(result);
+  });
+});
+
 describe('soak: 200 status reads, one in five faulty', () => {
   it('ends right, with one run, two tokens at most, and no leaked secret', async () => {
     const kinds: Fault[] = [

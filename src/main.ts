@@ -227,7 +227,7 @@ async function listHistory(step: Step, plan: FlowPlan): Promise<boolean> {
 }
 
 /** `if-running: wait`: follow the flow's runs in progress to their end before going on. */
-const waitForRunsInFlight: FlowStage = async (step, plan) => {
+async function waitForRunsInFlight(step: Step, plan: FlowPlan): Promise<boolean> {
   const { settings, service, report, signal } = step;
   const { story } = plan;
   const running = runsInFlight(plan.history ?? [], Date.now());
@@ -267,7 +267,7 @@ const waitForRunsInFlight: FlowStage = async (step, plan) => {
     results.map((r) => r.run),
   );
   return true;
-};
+}
 waitForRunsInFlight.waits = true;
 
 /** `if-running: skip`: no run while one is in progress; the step succeeds. */

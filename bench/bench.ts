@@ -268,6 +268,56 @@ for (const flows of [1, 10, 50]) {
   row(`${flows} flow(s) x ${READS} reads: peak RSS`, `${median(peaks).toFixed(1)} MiB`, '', '');
 }
 
+// 6. `window-start: last-success` over a history of 500 runs, pages of 100: one flow read, each page
+// of the list once, one run request; its wall time beside the same step with a window given (no list).
+async function lastSuccessOverLongHistory(): Promise<void> {
+  const history = 500;
+  const pageSize = 100;
+  const end = 1_700_000_000;
+  const existingRuns = Array.from({ length: history }, (_, i) => {
+    const windowEndTime = end - (history - 1 - i) * 3600;
+    return {
+      flowId: FLOW_ID,
+      createdAt: windowEndTime * 1000 + 120_000,
+      status: i % 10 === 9 ? 'failed' : 'success', // every tenth failed: its window is taken again
+      params: { windowStartTime: windowEndTime - 3600, windowEndTime },
+    };
+  });
+  /** One step against a fresh emulator holding that history: wall time to exit, and requests sent. */
+  const step = async (inputs: Record<string, string>) => {
+    const emulator = await startEmulator({ flows: { [FLOW_ID]: {} }, existingRuns, pageSize });
+    try {
+      const env = { PATH: process.env.PATH ?? '', ...inputEnv(baseInputs(emulator, inputs)) };
+      const started = Date.now();
+      const child = spawn(process.execPath, [ACTION], { env, stdio: 'ignore' });
+      const code = await new Promise((done) => child.on('exit', done));
+      if (code !== 0) throw new Error(`the last-success step failed (exit ${String(code)})`);
+      return { wallMs: Date.now() - started, requests: emulator.requests.length };
+    } finally {
+      await emulator.close();
+    }
+  };
+  const windowEnd = String(end + 3600);
+  const listing: Array<{ wallMs: number; requests: number }> = [];
+  const fixed: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    listing.push(await step({ 'window-start': 'last-success', 'window-end': windowEnd }));
+    fixed.push((await step({ 'window-start': String(end), 'window-end': windowEnd })).wallMs);
+  }
+  const requests = Math.max(...listing.map((r) => r.requests));
+  const floor = 1 + 1 + Math.ceil(history / pageSize) + 1; // token, flow read, list pages, run request
+  const wallMs = median(listing.map((r) => r.wallMs));
+  const fixedMs = median(fixed);
+  row(
+    `last-success over ${history} runs (pages of ${pageSize})`,
+    `${requests} req, ${wallMs.toFixed(0)} ms`,
+    `${floor} req, ${fixedMs.toFixed(0)} ms`,
+    `${(wallMs / fixedMs).toFixed(2)}x`,
+    `${requests === floor ? 'within' : 'OVER'} budget (requests at the floor; time floor: a given window)`,
+  );
+}
+await lastSuccessOverLongHistory();
+
 rmSync(join(ROOT, 'bench/.tmp'), { recursive: true, force: true });
 const table = [
   '| figure | value | floor | ratio | budget |',

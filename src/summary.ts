@@ -3,6 +3,7 @@
 import type { Run, ServiceErrorEntry } from './answers.js';
 import { adviceFor } from './diagnosis.js';
 import type { RunRequest } from './flow-service.js';
+import { originText } from './history.js';
 import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
 import type { Settings } from './settings.js';
 import { classifyStatus, type Outcome } from './status.js';
@@ -130,7 +131,7 @@ export function renderSummaryOfMany(
     const runCell = run ? code(run.id) : '—';
     const flow = story.flowId ? code(story.flowId) : code(story.givenRunId ?? '');
     const cells = [flow, runCell, status];
-    if (perFlowWindow) cells.push(story.window ? windowText(story.window) : '—');
+    if (perFlowWindow) cells.push(windowOf(story, settings) ?? '—');
     if (waited) cells.push(story.wait ? duration(story) : '—', records(run), files(run));
     cells.push(url ? `[open](${url})` : '—');
     lines.push(`| ${cells.join(' | ')} |`);
@@ -162,17 +163,10 @@ function attemptsText(story: FlowStory): string {
 /** The window row: the one sent, and where it came from. */
 function windowOf(story: FlowStory, settings: Settings): string | undefined {
   if (story.window) {
-    const origin = story.window.origin;
+    const { origin } = story.window;
     const text = windowText(story.window);
-    if (origin.kind === 'last success') {
-      const at = origin.endedAt
-        ? `, which ${esc(origin.status)} at ${isoSeconds(Math.floor(origin.endedAt / 1000))}`
-        : '';
-      return `${text} (after run ${code(origin.runId)}${at}${origin.capped ? '; capped by max-window' : ''})`;
-    }
-    if (origin.kind === 'first window')
-      return `${text} (first window: no successful run yet${origin.capped ? '; capped by max-window' : ''})`;
-    return text;
+    // Fixed words and times only: the one text from the service, the run ID, goes through code().
+    return origin.kind === 'inputs' ? text : `${text} (${originText(origin, code)})`;
   }
   if (settings.runIds.length > 0 || typeof settings.windowStart !== 'number') return undefined;
   return `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`;

@@ -47,7 +47,7 @@ describe('creating a run', () => {
     expect(create.headers['content-type']).toBe('application/json');
     expect(create.headers.authorization).toBe(`Bearer ${emulator.tokensMintedList[0]}`);
     // One token, one run request: nothing more when nothing goes wrong.
-    expect(emulator.requests.map((r) => r.route)).toEqual(['token', 'create']);
+    expect(emulator.requests.map((r) => r.route)).toEqual(['token', 'flow', 'create']);
 
     const token = emulator.requests[0]!;
     const form = new URLSearchParams(token.body);
@@ -265,7 +265,7 @@ describe('bad input fails before any request, naming the input', () => {
 describe('service errors', () => {
   it('shows the Flow Service error code and message, and does not retry a 4xx', async () => {
     await emulate({ flows: {} });
-    const result = await runAction(baseInputs(emulator));
+    const result = await runAction(baseInputs(emulator, { preflight: 'false' }));
     expect(result.code).toBe(1);
     expect(result.errors[0]).toMatch(
       /HTTP 400 FLOW-1430-400: Bad request; Flow with id .* not found \(request ID [\w-]+\)/,

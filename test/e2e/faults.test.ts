@@ -192,9 +192,12 @@ describe('a run request is never sent twice for one step', () => {
   it('retries a refused connection, which certainly did nothing', async () => {
     await emulate();
     // Nothing listens on port 9 of loopback: every attempt is refused; the step gives up at its timeout.
-    const result = await runAction(baseInputs(emulator, { 'platform-url': 'http://127.0.0.1:9', timeout: '2s' }), {
-      env: { RUNNER_DEBUG: '1' },
-    });
+    const result = await runAction(
+      baseInputs(emulator, { 'platform-url': 'http://127.0.0.1:9', timeout: '2s', preflight: 'false' }),
+      {
+        env: { RUNNER_DEBUG: '1' },
+      },
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^POST \/data\/foundation\/flowservice\/runs failed: ECONNREFUSED.*; retrying in/m);
     expect(result.errors[0]).toMatch(/ECONNREFUSED/);
@@ -205,7 +208,7 @@ describe('a run request is never sent twice for one step', () => {
 describe('expired tokens', () => {
   it('mints one new token when Platform rejects the first during a long wait', async () => {
     await emulate({
-      tokenUses: 3,
+      tokenUses: 4, // the flow read, the run request and two reads; the next read needs a new token
       flows: { [FLOW_ID]: { statuses: ['inProgress', 'inProgress', 'inProgress', 'inProgress', 'success'] } },
     });
     const result = await runAction(waiting());

@@ -66,7 +66,7 @@ describe('several flows in one step', () => {
     // The second flow does not exist: the service answers FLOW-1430-400 for it.
     await emulate({ [FLOWS[0]!]: { statuses: ['success'] }, [FLOWS[2]!]: { statuses: ['inProgress', 'success'] } });
     const result = await runAction(
-      baseInputs(emulator, { 'flow-id': FLOWS.join(','), wait: 'true', 'poll-interval': '30ms' }),
+      baseInputs(emulator, { 'flow-id': FLOWS.join(','), wait: 'true', 'poll-interval': '30ms', preflight: 'false' }),
     );
     expect(result.code).toBe(1);
     expect(emulator.runsOf(FLOWS[0]!)).toHaveLength(1);

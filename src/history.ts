@@ -1,0 +1,106 @@
+// What a flow's past runs say about its next one: where the next window starts (the end of the
+// newest window that succeeded) and which runs are still going. Pure functions over a list of runs,
+// as the service listed them: they filter and sort on their own, and trust no order or filter of the
+// server's.
+import type { Run } from './answers.js';
+import type { WindowOrigin } from './outcome.js';
+import { classifyStatus } from './status.js';
+import { isoSeconds } from './time.js';
+
+export interface WindowRules {
+  /** Where every window ends at the latest (unix seconds): `window-end`. */
+  windowEnd: number;
+  /** Where the window starts when no run has succeeded yet (unix seconds): `first-window-start`. */
+  firstWindowStart: number | undefined;
+  /** The longest window one run may take: `max-window`. */
+  maxWindowMs: number | undefined;
+}
+
+/** A successful run whose window is known: the one the next window follows. */
+export interface Success {
+  run: Run;
+  /** Its window, known to be there. */
+  window: NonNullable<Run['window']>;
+}
+
+export type NextWindow =
+  | { kind: 'window'; start: number; end: number; origin: WindowOrigin }
+  /** Nothing new: the newest successful window already reaches `window-end`. */
+  | { kind: 'empty'; after: Success }
+  /** No run succeeded with a known window, and no `first-window-start` was given. */
+  | { kind: 'no success'; successesWithoutWindow: number };
+
+/** How long a run that is not final still counts as running: older ones are taken as stuck. */
+export const IN_FLIGHT_MS = 24 * 3_600_000;
+
+/**
+ * The newest successful (or partially successful) run with a known window: the one whose window
+ * ends last, and of those the one created last.
+ */
+export function newestSuccess(runs: readonly Run[]): Success | undefined {
+  let best: Success | undefined;
+  for (const run of runs) {
+    const outcome = classifyStatus(run.status);
+    if ((outcome !== 'success' && outcome !== 'partial') || !run.window) continue;
+    const later =
+      !best ||
+      run.window.end > best.window.end ||
+      (run.window.end === best.window.end && (run.createdAt ?? 0) > (best.run.createdAt ?? 0));
+    if (later) best = { run, window: run.window };
+  }
+  return best;
+}
+
+/** The next window of a flow with these runs: from where the newest success ended, or the first one. */
+export function nextWindow(runs: readonly Run[], rules: WindowRules): NextWindow {
+  const success = newestSuccess(runs);
+  // Without a success that shows its window, any success there is shows none.
+  if (!success && rules.firstWindowStart === undefined)
+    return { kind: 'no success', successesWithoutWindow: countSuccesses(runs) };
+  const start = success ? success.window.end : rules.firstWindowStart!;
+  const cap = rules.maxWindowMs === undefined ? Infinity : start + Math.floor(rules.maxWindowMs / 1000);
+  const end = Math.min(rules.windowEnd, cap);
+  if (success && start >= end) return { kind: 'empty', after: success };
+  const capped = end < rules.windowEnd;
+  const origin: WindowOrigin = success
+    ? {
+        kind: 'last success',
+        runId: success.run.id,
+        status: success.run.status ?? '',
+        endedAt: success.run.metrics?.durationSummary?.completedAtUTC,
+        capped,
+      }
+    : { kind: 'first window', capped };
+  return { kind: 'window', start, end, origin };
+}
+
+/** Runs created in the last 24 hours whose status is not final yet, newest first. */
+export function runsInFlight(runs: readonly Run[], nowMs: number): Run[] {
+  return runs
+    .filter((r) => classifyStatus(r.status) === 'pending')
+    .filter((r) => r.createdAt !== undefined && r.createdAt >= nowMs - IN_FLIGHT_MS)
+    .sort((a, b) => b.createdAt! - a.createdAt!);
+}
+
+/** The runs, with each one read again since (by waiting for it) in place of its listed self. */
+export function withReads(runs: readonly Run[], reads: readonly Run[]): Run[] {
+  const latest = new Map(reads.map((r) => [r.id, r]));
+  return runs.map((r) => latest.get(r.id) ?? r);
+}
+
+/**
+ * "after run X, which succeeded at T; capped by max-window": where a window came from, for the log
+ * and the summary. `id` formats the run ID (the summary sets it in code).
+ */
+export function originText(origin: WindowOrigin, id: (runId: string) => string = (runId) => runId): string {
+  const capped = origin.kind !== 'inputs' && origin.capped ? '; capped by max-window' : '';
+  if (origin.kind === 'first window') return `first window: no successful run yet${capped}`;
+  if (origin.kind === 'inputs') return 'from the inputs';
+  const verb = classifyStatus(origin.status) === 'partial' ? 'partially succeeded' : 'succeeded';
+  const at = origin.endedAt ? ` at ${isoSeconds(Math.floor(origin.endedAt / 1000))}` : '';
+  return `after run ${id(origin.runId)}, which ${verb}${at}${capped}`;
+}
+
+function countSuccesses(runs: readonly Run[]): number {
+  return runs.filter((r) => ['success', 'partial'].includes(classifyStatus(r.status))).length;
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import type { Run } from '../../src/answers.ts';
+import {
+  IN_FLIGHT_MS,
+  newestSuccess,
+  nextWindow,
+  originText,
+  runsInFlight,
+  withReads,
+  type WindowRules,
+} from '../../src/history.ts';
+
+const T = 1_700_000_000; // unix seconds
+const HOUR = 3600;
+
+function run(id: string, status: string | undefined, window?: [number, number], createdAt?: number): Run {
+  return {
+    id,
+    etag: undefined,
+    status,
+    flowId: undefined,
+    createdAt: createdAt ?? (window ? window[1] * 1000 + 60_000 : undefined),
+    params: undefined,
+    metrics: { durationSummary: { startedAtUTC: 1, completedAtUTC: (window?.[1] ?? T) * 1000 + 300_000 } },
+    errors: [],
+    window: window ? { start: window[0], end: window[1], from: 'params' } : undefined,
+    diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
+  };
+}
+
+const rules = (extra: Partial<WindowRules> = {}): WindowRules => ({
+  windowEnd: T + 10 * HOUR,
+  firstWindowStart: undefined,
+  maxWindowMs: undefined,
+  ...extra,
+});
+
+describe('nextWindow', () => {
+  it('starts where the newest successful window ended, whatever order the list came in', () => {
+    const runs = [
+      run('b', 'success', [T + HOUR, T + 2 * HOUR]),
+      run('c', 'success', [T + 2 * HOUR, T + 3 * HOUR]),
+      run('a', 'success', [T, T + HOUR]),
+    ];
+    for (const order of [runs, [...runs].reverse()]) {
+      expect(nextWindow(order, rules())).toEqual({
+        kind: 'window',
+        start: T + 3 * HOUR,
+        end: T + 10 * HOUR,
+        origin: {
+          kind: 'last success',
+          runId: 'c',
+          status: 'success',
+          endedAt: (T + 3 * HOUR) * 1000 + 300_000,
+          capped: false,
+        },
+      });
+    }
+  });
+
+  it('takes a failed window again: a failure is not a success', () => {
+    const runs = [run('ok', 'success', [T, T + HOUR]), run('bad', 'failed', [T + HOUR, T + 2 * HOUR])];
+    expect(nextWindow(runs, rules())).toMatchObject({ kind: 'window', start: T + HOUR });
+  });
+
+  it.each(['SUCCESS', 'completed', 'Success', 'partialSuccess', 'PARTIAL_SUCCESS'])('counts %s as a success', (s) => {
+    const runs = [run('ok', 'success', [T, T + HOUR]), run('new', s, [T + HOUR, T + 2 * HOUR])];
+    expect(nextWindow(runs, rules())).toMatchObject({ start: T + 2 * HOUR, origin: { runId: 'new' } });
+  });
+
+  it.each(['failed', 'Failed', 'PARTIAL_FAILURE', 'cancelled', 'inProgress', 'scheduled', undefined])(
+    'does not count %s as a success',
+    (s) => {
+      const runs = [run('ok', 'success', [T, T + HOUR]), run('other', s, [T + HOUR, T + 2 * HOUR])];
+      expect(nextWindow(runs, rules())).toMatchObject({ start: T + HOUR, origin: { runId: 'ok' } });
+    },
+  );
+
+  it('orders by window end, not by creation: a late re-run of an old window does not move it back', () => {
+    const runs = [
+      run('new', 'success', [T + HOUR, T + 2 * HOUR], T * 1000),
+      run('rerun-of-old', 'success', [T, T + HOUR], (T + 5 * HOUR) * 1000),
+    ];
+    expect(nextWindow(runs, rules())).toMatchObject({ start: T + 2 * HOUR, origin: { runId: 'new' } });
+  });
+
+  it('breaks a tie of window ends by the newest run', () => {
+    const runs = [
+      run('older', 'success', [T, T + HOUR], T * 1000),
+      run('newer', 'success', [T, T + HOUR], T * 1000 + 5),
+      run('no-date', 'success', [T, T + HOUR], undefined),
+    ];
+    runs[2]!.createdAt = undefined;
+    expect(newestSuccess(runs)?.run.id).toBe('newer');
+  });
+
+  it('caps a catch-up at max-window, and says so', () => {
+    const runs = [run('ok', 'success', [T - HOUR, T])];
+    expect(nextWindow(runs, rules({ maxWindowMs: 3 * HOUR * 1000 }))).toMatchObject({
+      start: T,
+      end: T + 3 * HOUR,
+      origin: { capped: true },
+    });
+    // A cap longer than what is left changes nothing.
+    expect(nextWindow(runs, rules({ maxWindowMs: 30 * HOUR * 1000 }))).toMatchObject({
+      end: T + 10 * HOUR,
+      origin: { capped: false },
+    });
+  });
+
+  it('is empty when the newest success already reaches window-end', () => {
+    const last = run('ok', 'success', [T, T + 10 * HOUR]);
+    expect(nextWindow([last], rules())).toEqual({ kind: 'empty', after: { run: last, window: last.window } });
+    const beyond = run('later', 'success', [T, T + 11 * HOUR]);
+    expect(nextWindow([beyond], rules())).toMatchObject({ kind: 'empty', after: { run: { id: 'later' } } });
+  });
+
+  it('with no success, starts at first-window-start, capped too', () => {
+    const runs = [run('bad', 'failed', [T, T + HOUR]), run('going', 'inProgress', [T + HOUR, T + 2 * HOUR])];
+    expect(nextWindow(runs, rules({ firstWindowStart: T - HOUR }))).toEqual({
+      kind: 'window',
+      start: T - HOUR,
+      end: T + 10 * HOUR,
+      origin: { kind: 'first window', capped: false },
+    });
+    expect(nextWindow([], rules({ firstWindowStart: T, maxWindowMs: HOUR * 1000 }))).toMatchObject({
+      start: T,
+      end: T + HOUR,
+      origin: { kind: 'first window', capped: true },
+    });
+  });
+
+  it('with no success and no first-window-start, says so, counting successes that show no window', () => {
+    expect(nextWindow([], rules())).toEqual({ kind: 'no success', successesWithoutWindow: 0 });
+    const blind = [run('ok', 'success'), run('bad', 'failed', [T, T + HOUR])];
+    expect(nextWindow(blind, rules())).toEqual({ kind: 'no success', successesWithoutWindow: 1 });
+  });
+});
+
+describe('runsInFlight', () => {
+  const now = (T + 10 * HOUR) * 1000;
+  it('keeps runs not final created in the last 24 hours, newest first', () => {
+    const runs = [
+      run('done', 'success', undefined, now - 1000),
+      run('old', 'inProgress', undefined, now - IN_FLIGHT_MS - 1),
+      run('queued', 'QUEUED', undefined, now - 60_000),
+      run('going', 'inProgress', undefined, now - 5_000),
+      run('edge', 'scheduled', undefined, now - IN_FLIGHT_MS),
+      run('unknown-age', 'inProgress'),
+      run('failed', 'Failed', undefined, now - 1000),
+    ];
+    expect(runsInFlight(runs, now).map((r) => r.id)).toEqual(['going', 'queued', 'edge']);
+  });
+});
+
+describe('withReads', () => {
+  it('puts what waiting read in place of what the list said, so the waited run counts', () => {
+    const listed = [run('ok', 'success', [T, T + HOUR]), run('going', 'inProgress', [T + HOUR, T + 2 * HOUR])];
+    const read = run('going', 'success', [T + HOUR, T + 2 * HOUR]);
+    const runs = withReads(listed, [read]);
+    expect(runs.map((r) => r.status)).toEqual(['success', 'success']);
+    expect(nextWindow(runs, rules())).toMatchObject({ start: T + 2 * HOUR, origin: { runId: 'going' } });
+  });
+});
+
+describe('originText', () => {
+  it('says which run the window follows, how and when it ended, and whether it was capped', () => {
+    const endedAt = (T + 300) * 1000;
+    expect(originText({ kind: 'last success', runId: 'r1', status: 'SUCCESS', endedAt, capped: false })).toBe(
+      'after run r1, which succeeded at 2023-11-14T22:18:20Z',
+    );
+    expect(
+      originText(
+        { kind: 'last success', runId: 'r1', status: 'partialSuccess', endedAt: undefined, capped: true },
+        (id) => `<${id}>`,
+      ),
+    ).toBe('after run <r1>, which partially succeeded; capped by max-window');
+    expect(originText({ kind: 'first window', capped: false })).toBe('first window: no successful run yet');
+  });
+});

@@ -1,7 +1,7 @@
 // The job summary, as pure renderers from what happened to Markdown: one flow, several, a dry run,
 // bad input. Service text is escaped here; the runner's I/O (and secret redaction) is elsewhere.
 import type { Run, ServiceErrorEntry } from './answers.js';
-import { adviceFor } from './diagnosis.js';
+import { adviceOf, failedRecordsOf, type Advice } from './diagnosis.js';
 import type { RunRequest } from './flow-service.js';
 import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
 import type { Settings } from './settings.js';
@@ -44,7 +44,7 @@ export function renderSummary(story: RunStory, link: LinkContext = linkOf(story.
     : story.skipped
       ? '⏭️ No flow run was needed'
       : run
-        ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : esc(status ?? '')}`
+        ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : ended(status)}`
         : story.unsure
           ? '⚠️ A flow run may have been started: check before running again'
           : '❌ No flow run was started';
@@ -67,9 +67,9 @@ export function renderSummary(story: RunStory, link: LinkContext = linkOf(story.
   }
   const lines = [`### ${title}`, '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
   if (story.skipped) lines.push(esc(story.skipped), '');
+  if (story.failure) lines.push(`**Why the step failed:** ${whyFailed(story)}`, '');
+  else if (story.warning) lines.push(`**Warning:** ${warningOf(story)}`, '');
   if (run) lines.push(...diagnosis(run));
-  if (story.failure) lines.push(`**Why the step failed:** ${esc(story.failure)}`, '');
-  else if (story.warning) lines.push(`**Warning:** ${esc(story.warning)}`, '');
   if (story.dryRunRequest) {
     lines.push(
       'The request that would be sent:',
@@ -137,17 +137,17 @@ export function renderSummaryOfMany(
   }
   lines.push('');
   const worthTelling = (s: FlowStory) =>
-    s.failure || s.warning || s.skipped || (s.run?.errors.length ?? 0) > 0 || (s.earlier?.length ?? 0) > 0;
+    s.failure || s.warning || s.skipped || (s.earlier?.length ?? 0) > 0 || (s.run && hasDiagnosis(s.run));
   for (const story of stories.filter(worthTelling)) {
     lines.push(
       `**${code(story.flowId || story.givenRunId || '')}**${story.flowName ? ` ${esc(story.flowName)}` : ''}`,
       '',
     );
-    if (story.failure) lines.push(`- ${esc(story.failure)}`);
-    else if (story.warning) lines.push(`- ${esc(story.warning)}`);
+    if (story.failure) lines.push(`- ${capital(whyFailed(story))}`);
+    else if (story.warning) lines.push(`- ${capital(warningOf(story))}`);
     else if (story.skipped) lines.push(`- ${esc(story.skipped)}`);
     if ((story.earlier?.length ?? 0) > 0) lines.push(`- Attempts: ${attemptsText(story)}`);
-    for (const e of story.run?.errors ?? []) lines.push(`- ${errorLine(e)}`);
+    if (story.run) lines.push(...diagnosisItems(story.run));
     lines.push('');
   }
   return lines.join('\n');
@@ -178,32 +178,100 @@ function windowOf(story: FlowStory, settings: Settings): string | undefined {
   return `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`;
 }
 
-/** Why a run failed, in full: errors with advice, failed records, batches, sample links. */
-function diagnosis(run: Run): string[] {
-  const lines: string[] = [];
-  if (run.errors.length > 0) {
-    lines.push('**Errors reported by the service**', '');
-    for (const e of run.errors) lines.push(`- ${errorLine(e)}`);
-    lines.push('');
+/** The title's words for a status: "succeeded", "failed", "partially succeeded", or as spelled. */
+function ended(status: string | undefined): string {
+  const outcome = classifyStatus(status);
+  if (outcome === 'success') return 'succeeded';
+  if (outcome === 'partial') return 'partially succeeded';
+  if (outcome === 'failure') return status?.toLowerCase() === 'failed' ? 'failed' : `ended ${esc(status ?? '')}`;
+  return esc(status ?? '');
+}
+
+/**
+ * Why the step failed, escaped. A run that ended failed is told in full by its diagnosis above, so
+ * the summary says that in a sentence rather than repeat the annotation's one long line.
+ */
+function whyFailed(story: FlowStory): string {
+  const { run } = story;
+  const outcome = classifyStatus(run?.status);
+  if (!run || story.wait?.end !== 'final' || (outcome !== 'failure' && outcome !== 'partial')) {
+    return esc(story.failure ?? '');
   }
+  if (outcome === 'partial') return "the run partially succeeded, and 'fail-on-partial' is true.";
+  const notRetried = story.notRetried ? `; it was not re-triggered: ${esc(story.notRetried)}` : '';
+  return `the run ended ${esc(run.status ?? '')}${notRetried}.`;
+}
+
+/** The warning of a partial success: how many records failed (the links are in the diagnosis). */
+function warningOf(story: FlowStory): string {
+  const { run } = story;
+  if (!run || story.wait?.end !== 'final' || classifyStatus(run.status) !== 'partial') {
+    return esc(story.warning ?? '');
+  }
+  const r = run.metrics?.recordSummary;
+  const failed = r?.failedRecordCount;
+  const count =
+    failed !== undefined && failed > 0
+      ? `: ${num(failed)}${r?.inputRecordCount !== undefined ? ` of ${num(r.inputRecordCount)}` : ''} records failed`
+      : '';
+  return `the run partially succeeded${count}.`;
+}
+
+/** Whether a run has anything to say about what went wrong. */
+function hasDiagnosis(run: Run): boolean {
   const { failedInfo, batchIds, sampleLinks } = run.diagnostics;
-  if (failedInfo.length > 0) {
-    lines.push('**Failed records**', '');
-    for (const e of failedInfo) lines.push(`- ${errorLine(e)}`);
-    lines.push('');
-  }
-  const facts: string[] = [];
-  if (batchIds.length > 0) facts.push(`Batches: ${batchIds.map(code).join(', ')}`);
-  for (const link of sampleLinks) facts.push(`[${esc(link.name)}](${link.url})`);
-  if (facts.length > 0) lines.push(facts.join(' · '), '');
+  const unhappy = classifyStatus(run.status) !== 'success';
+  return run.errors.length + failedInfo.length + sampleLinks.length > 0 || (unhappy && batchIds.length > 0);
+}
+
+/** Why a run failed, in full, one flow: errors, failed records, batches and their files, advice. */
+function diagnosis(run: Run): string[] {
+  if (!hasDiagnosis(run)) return [];
+  const lines: string[] = [];
+  const section = (title: string, items: string[]) => {
+    if (items.length > 0) lines.push(`**${title}**`, '', ...items.map((i) => `- ${i}`), '');
+  };
+  section('Errors reported by the service', run.errors.map(errorLine));
+  section('Failed records', failedRecordsOf(run).map(errorLine));
+  section(run.diagnostics.batchIds.length > 0 ? 'Batches' : 'Failed-record files', batchLines(run));
+  section('What to do', adviceOf(run).map(adviceLine));
   return lines;
 }
 
-/** One error, with its record count and Adobe's advice for its class. */
+/** The same, as list items under a flow of several. */
+function diagnosisItems(run: Run): string[] {
+  if (!hasDiagnosis(run)) return [];
+  return [
+    ...run.errors.map(errorLine),
+    ...failedRecordsOf(run).map((e) => `Failed records: ${errorLine(e)}`),
+    ...batchLines(run).map((b) => `Batch ${b}`),
+    ...adviceOf(run).map((a) => `What to do: ${adviceLine(a)}`),
+  ].map((item) => `- ${item}`);
+}
+
+/**
+ * Each batch ID, then the addresses of its failed-record files. These are Data Access API addresses
+ * (they need a token, so they are not links), shown as code.
+ */
+function batchLines(run: Run): string[] {
+  const { batchIds, sampleLinks } = run.diagnostics;
+  const files = sampleLinks.map(
+    (l) => `${esc(l.name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase())}: ${code(l.url)}`,
+  );
+  if (batchIds.length === 0) return files;
+  return batchIds.map((id, i) => [code(id), ...(i === 0 ? files : [])].join(' · '));
+}
+
+/** One error, with its record count. */
 function errorLine(e: ServiceErrorEntry): string {
   const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} records)` : '';
-  const advice = e.code ? adviceFor(e.code) : undefined;
-  return `${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}${records}${advice ? ` — ${esc(advice)}` : ''}`;
+  return `${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}${records}`;
+}
+
+/** "`CODE` means …: …", once per documented class. */
+function adviceLine(group: Advice): string {
+  const codes = group.codes.map(code).join(', ');
+  return `${codes} ${group.codes.length === 1 ? 'means' : 'mean'} ${esc(group.advice)}.`;
 }
 
 function duration(story: FlowStory): string {
@@ -235,6 +303,10 @@ function esc(text: string): string {
     .replaceAll('*', '&#42;')
     .replaceAll('_', '&#95;')
     .replaceAll('[', '&#91;');
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function code(text: string): string {

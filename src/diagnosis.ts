@@ -74,7 +74,7 @@ export function adviceText(group: Advice): string {
 
 /** "CODE message (n records)". */
 export function errorText(e: ServiceErrorEntry): string {
-  const records = e.recordCount !== undefined ? ` (${e.recordCount} records)` : '';
+  const records = e.recordCount !== undefined ? ` (${e.recordCount} record${e.recordCount === 1 ? '' : 's'})` : '';
   return `${e.code ? `${e.code} ` : ''}${e.message}${records}`;
 }
 

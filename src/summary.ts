@@ -264,7 +264,7 @@ function batchLines(run: Run): string[] {
 
 /** One error, with its record count. */
 function errorLine(e: ServiceErrorEntry): string {
-  const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} records)` : '';
+  const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} record${e.recordCount === 1 ? '' : 's'})` : '';
   return `${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}${records}`;
 }
 

@@ -92,8 +92,9 @@ export function renderSummaryOfMany(
   const ok = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'success').length;
   const failed = stories.filter((s) => s.failure).length;
   const skipped = stories.filter((s) => s.skipped).length;
+  const partial = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'partial').length;
   const waited = stories.some((s) => s.wait);
-  const icon = failed > 0 ? '❌' : ok + skipped === stories.length ? '✅' : '⏳';
+  const icon = failed > 0 ? '❌' : ok + skipped === stories.length ? '✅' : partial > 0 ? '⚠️' : '⏳';
   const fixedWindow = typeof settings.windowStart === 'number' && settings.runIds.length === 0;
   const context = [`Sandbox ${esc(settings.sandboxName)}`];
   if (fixedWindow)
@@ -109,7 +110,7 @@ export function renderSummaryOfMany(
     'In Platform',
   ];
   const lines = [
-    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${partial ? `${partial} partially succeeded, ` : ''}${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
     '',
     context.join(' · '),
     '',
@@ -126,7 +127,7 @@ export function renderSummaryOfMany(
         : story.unsure
           ? 'may exist'
           : 'not started';
-    const status = `${story.failure ? '❌ ' : ''}${state}`;
+    const status = `${story.failure ? '❌ ' : story.warning ? '⚠️ ' : ''}${state}`;
     const runCell = run ? code(run.id) : '—';
     const flow = story.flowId ? code(story.flowId) : code(story.givenRunId ?? '');
     const cells = [flow, runCell, status];
@@ -139,8 +140,10 @@ export function renderSummaryOfMany(
   const worthTelling = (s: FlowStory) =>
     s.failure || s.warning || s.skipped || (s.earlier?.length ?? 0) > 0 || (s.run && hasDiagnosis(s.run));
   for (const story of stories.filter(worthTelling)) {
+    const icon = story.failure ? '❌ ' : story.warning ? '⚠️ ' : story.skipped ? '⏭️ ' : '';
+    const name = story.flowName ? ` ${esc(story.flowName)}` : '';
     lines.push(
-      `**${code(story.flowId || story.givenRunId || '')}**${story.flowName ? ` ${esc(story.flowName)}` : ''}`,
+      `#### ${icon}${story.flowId ? 'Flow' : 'Run'} ${code(story.flowId || story.givenRunId || '')}${name}`,
       '',
     );
     if (story.failure) lines.push(`- ${capital(whyFailed(story))}`);
@@ -199,7 +202,7 @@ function whyFailed(story: FlowStory): string {
   }
   if (outcome === 'partial') return "the run partially succeeded, and 'fail-on-partial' is true.";
   const notRetried = story.notRetried ? `; it was not re-triggered: ${esc(story.notRetried)}` : '';
-  return `the run ended ${esc(run.status ?? '')}${notRetried}.`;
+  return `the run ${ended(run.status)}${notRetried}.`;
 }
 
 /** The warning of a partial success: how many records failed (the links are in the diagnosis). */
@@ -224,7 +227,7 @@ function hasDiagnosis(run: Run): boolean {
   return run.errors.length + failedInfo.length + sampleLinks.length > 0 || (unhappy && batchIds.length > 0);
 }
 
-/** Why a run failed, in full, one flow: errors, failed records, batches and their files, advice. */
+/** Why a run failed, in full, one flow: errors, advice, failed records, batches and their files. */
 function diagnosis(run: Run): string[] {
   if (!hasDiagnosis(run)) return [];
   const lines: string[] = [];
@@ -232,9 +235,10 @@ function diagnosis(run: Run): string[] {
     if (items.length > 0) lines.push(`**${title}**`, '', ...items.map((i) => `- ${i}`), '');
   };
   section('Errors reported by the service', run.errors.map(errorLine));
-  section('Failed records', failedRecordsOf(run).map(errorLine));
-  section(run.diagnostics.batchIds.length > 0 ? 'Batches' : 'Failed-record files', batchLines(run));
   section('What to do', adviceOf(run).map(adviceLine));
+  section('Errors in the failed records', failedRecordsOf(run).map(errorLine));
+  section('Batches', run.diagnostics.batchIds.map(code));
+  section('Failed-record files (Data Access API)', fileLines(run));
   return lines;
 }
 
@@ -243,23 +247,26 @@ function diagnosisItems(run: Run): string[] {
   if (!hasDiagnosis(run)) return [];
   return [
     ...run.errors.map(errorLine),
-    ...failedRecordsOf(run).map((e) => `Failed records: ${errorLine(e)}`),
-    ...batchLines(run).map((b) => `Batch ${b}`),
     ...adviceOf(run).map((a) => `What to do: ${adviceLine(a)}`),
+    ...failedRecordsOf(run).map((e) => `In the failed records: ${errorLine(e)}`),
+    ...run.diagnostics.batchIds.map((id) => `Batch ${code(id)}`),
+    ...fileLines(run).map(capital),
   ].map((item) => `- ${item}`);
 }
 
 /**
- * Each batch ID, then the addresses of its failed-record files. These are Data Access API addresses
- * (they need a token, so they are not links), shown as code.
+ * The addresses of a run's failed-record files, named as the manifest names them ("failed records").
+ * They are Data Access API addresses that need a token, so they are shown as code, not as links.
  */
-function batchLines(run: Run): string[] {
-  const { batchIds, sampleLinks } = run.diagnostics;
-  const files = sampleLinks.map(
-    (l) => `${esc(l.name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase())}: ${code(l.url)}`,
+function fileLines(run: Run): string[] {
+  return run.diagnostics.sampleLinks.map(
+    (l) => `${esc(l.name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase())}: ${address(l.url)}`,
   );
-  if (batchIds.length === 0) return files;
-  return batchIds.map((id, i) => [code(id), ...(i === 0 ? files : [])].join(' · '));
+}
+
+/** A URL as a code span: shown as written, never a link, never a table cell break. */
+function address(url: string): string {
+  return `\`${url.replaceAll('`', '%60').replaceAll('|', '%7C')}\``;
 }
 
 /** One error, with its record count. */

@@ -197,7 +197,7 @@ describe('renderSummary, each kind of end', () => {
       notRetried: 'data error (another try would fail the same way)',
     });
     expect(md).toContain(
-      '**Why the step failed:** the run ended failed; it was not re-triggered: data error (another try would fail the same way).',
+      '**Why the step failed:** the run failed; it was not re-triggered: data error (another try would fail the same way).',
     );
     expect(md).not.toContain('a long line for the annotation');
     expect(md).toContain(
@@ -208,18 +208,22 @@ describe('renderSummary, each kind of end', () => {
         '- <code>MAPPER-3700-400</code> Bad DOB (1,200 records)',
         '- <code>CONNECTOR-9999-500</code> Something new',
         '',
-        '**Failed records**',
+        '**What to do**',
+        '',
+        "- <code>CONNECTOR-1001-500</code> means copying from the source failed: check the source connection and its credentials; another try may succeed (see 'retries').",
+        '- <code>MAPPER-3700-400</code>, <code>INGEST-1212-400</code> mean processing the data failed: fix the data or the mapping; another try fails the same way.',
+        '',
+        '**Errors in the failed records**',
         '',
         '- <code>INGEST-1212-400</code> Required field missing',
         '',
         '**Batches**',
         '',
-        '- <code>01HBATCH1</code> · failed records: <code>https://platform.adobe.io/b/meta?path=row&#95;errors</code>',
+        '- <code>01HBATCH1</code>',
         '',
-        '**What to do**',
+        '**Failed-record files (Data Access API)**',
         '',
-        "- <code>CONNECTOR-1001-500</code> means copying from the source failed: check the source connection and its credentials; another try may succeed (see 'retries').",
-        '- <code>MAPPER-3700-400</code>, <code>INGEST-1212-400</code> mean processing the data failed: fix the data or the mapping; another try fails the same way.',
+        '- failed records: `https://platform.adobe.io/b/meta?path=row_errors`',
         '',
       ].join('\n'),
     );
@@ -248,7 +252,7 @@ describe('renderSummary, each kind of end', () => {
     });
     expect(md).toMatch(/^### ⚠️ Flow run partially succeeded\n/);
     expect(md).toContain('**Warning:** the run partially succeeded: 100 of 5,000 records failed.');
-    expect(md).toContain('**Failed-record files**\n\n- sample errors: <code>https://platform.adobe.io/s</code>');
+    expect(md).toContain('**Failed-record files (Data Access API)**\n\n- sample errors: `https://platform.adobe.io/s`');
   });
 
   it('a partial success that fails the step with fail-on-partial says so', () => {
@@ -386,19 +390,20 @@ describe('renderSummaryOfMany, details under the table', () => {
       { flowId: 'c', skipped: 'Nothing new to ingest.' },
     ]);
     expect(md).toContain('### ❌ 3 flow runs: 1 succeeded, 1 failed, 1 skipped');
-    expect(md).not.toContain('**<code>a</code>**');
+    expect(md).not.toContain('Flow <code>a</code>');
     expect(md).toContain(
       [
-        '**<code>b</code>** Orders',
+        '#### ❌ Flow <code>b</code> Orders',
         '',
-        '- The run ended failed.',
+        '- The run failed.',
         '- <code>CONNECTOR-1001-500</code> Copy failed',
-        '- Failed records: <code>INGEST-1212-400</code> Required field missing',
-        '- Batch <code>01HBATCH1</code> · failed records: <code>https://platform.adobe.io/f</code>',
         "- What to do: <code>CONNECTOR-1001-500</code> means copying from the source failed: check the source connection and its credentials; another try may succeed (see 'retries').",
         '- What to do: <code>INGEST-1212-400</code> means processing the data failed: fix the data or the mapping; another try fails the same way.',
+        '- In the failed records: <code>INGEST-1212-400</code> Required field missing',
+        '- Batch <code>01HBATCH1</code>',
+        '- Failed records: `https://platform.adobe.io/f`',
         '',
-        '**<code>c</code>**',
+        '#### ⏭️ Flow <code>c</code>',
         '',
         '- Nothing new to ingest.',
         '',
@@ -415,6 +420,33 @@ describe('renderSummaryOfMany, details under the table', () => {
     expect(md).toContain('| <code>a</code> | — | ❌ may exist |');
     expect(md).toContain('- A run may exist.');
     expect(md).toContain('- Attempts: 1. <code>run-a</code> failed · 2. <code>run-ok</code> success');
+  });
+});
+
+describe('renderSummaryOfMany, partial successes', () => {
+  it('counts them in the title and marks their row', () => {
+    const ok: Run = { ...finished, id: 'run-ok', status: 'success', errors: [] };
+    const partial: Run = { ...finished, id: 'run-p', status: 'partialSuccess', errors: [] };
+    const md = renderSummaryOfMany({ ...settings, flowIds: ['a', 'b'] }, [
+      { flowId: 'a', run: ok, wait: { end: 'final', run: ok, reads: 1 }, waitedMs: 1 },
+      { flowId: 'b', run: partial, wait: { end: 'final', run: partial, reads: 1 }, waitedMs: 1, warning: 'w' },
+    ]);
+    expect(md).toContain('### ⚠️ 2 flow runs: 1 succeeded, 1 partially succeeded, 0 failed');
+    expect(md).toContain('| <code>b</code> | <code>run-p</code> | ⚠️ partialSuccess |');
+    expect(md).toContain('#### ⚠️ Flow <code>b</code>\n\n- The run partially succeeded: 100 of 5,000 records failed.');
+  });
+});
+
+describe('failed-record file addresses', () => {
+  it('are code spans that no backtick or pipe in the address can end', () => {
+    // What safeLink lets through: a backtick and a pipe stay as they are in a query.
+    const url = 'https://platform.adobe.io/x?q=`|*_[]()';
+    const run: Run = {
+      ...finished,
+      diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [{ name: 'failedRecords', url }] },
+    };
+    const md = renderSummary({ settings, flowId: 'a', run, wait: { end: 'final', run, reads: 1 } });
+    expect(md).toContain('- failed records: `https://platform.adobe.io/x?q=%60%7C*_[]()`\n');
   });
 });
 

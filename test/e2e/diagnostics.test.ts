@@ -132,6 +132,25 @@ describe('a failed run', () => {
     expectClean(result);
   });
 
+  it("does not re-trigger a run whose every error is a data error, whatever 'retries' says", async () => {
+    await emulate({ statuses: ['failed'], activityErrors: [{ code: 'MAPPER-3700-400', message: 'Bad DOB' }] });
+    const result = await runAction(waiting({ retries: '2' }));
+    expect(result.code).toBe(1);
+    expect(emulator.count('retrigger')).toBe(0);
+    expect(result.errors[0]).toContain('; not re-triggered: data error (another try would fail the same way).');
+    expect(result.summary).toContain('it was not re-triggered: data error');
+    expectClean(result);
+  });
+
+  it("re-triggers a run that failed copying from the source, as 'retries' allows", async () => {
+    await emulate({ statuses: ['failed'], errors: [{ code: 'CONNECTOR-1001-500', message: 'Timed out' }] });
+    const result = await runAction(waiting({ retries: '1' }));
+    expect(result.code).toBe(1);
+    expect(emulator.count('retrigger')).toBe(1);
+    expect(result.errors[0]).toMatch(/ \(attempt 2\) ended failed: CONNECTOR-1001-500 Timed out/);
+    expectClean(result);
+  });
+
   it('gives no advice for a code Adobe does not document', async () => {
     await emulate({ statuses: ['failed'], errors: [{ code: 'CONNECTOR-9999-500', message: 'Something new' }] });
     const result = await runAction(waiting());

@@ -1,7 +1,7 @@
 // The job summary, as pure renderers from what happened to Markdown: one flow, several, a dry run,
 // bad input. Service text is escaped here; the runner's I/O (and secret redaction) is elsewhere.
 import type { Run, ServiceErrorEntry } from './answers.js';
-import { adviceFor } from './diagnosis.js';
+import { adviceOf, failedRecordsOf, type Advice } from './diagnosis.js';
 import type { RunRequest } from './flow-service.js';
 import { originText } from './history.js';
 import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
@@ -45,7 +45,7 @@ export function renderSummary(story: RunStory, link: LinkContext = linkOf(story.
     : story.skipped
       ? '⏭️ No flow run was needed'
       : run
-        ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : esc(status ?? '')}`
+        ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : ended(status)}`
         : story.unsure
           ? '⚠️ A flow run may have been started: check before running again'
           : '❌ No flow run was started';
@@ -68,9 +68,9 @@ export function renderSummary(story: RunStory, link: LinkContext = linkOf(story.
   }
   const lines = [`### ${title}`, '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
   if (story.skipped) lines.push(esc(story.skipped), '');
+  if (story.failure) lines.push(`**Why the step failed:** ${whyFailed(story)}`, '');
+  else if (story.warning) lines.push(`**Warning:** ${warningOf(story)}`, '');
   if (run) lines.push(...diagnosis(run));
-  if (story.failure) lines.push(`**Why the step failed:** ${esc(story.failure)}`, '');
-  else if (story.warning) lines.push(`**Warning:** ${esc(story.warning)}`, '');
   if (story.dryRunRequest) {
     lines.push(
       'The request that would be sent:',
@@ -93,8 +93,9 @@ export function renderSummaryOfMany(
   const ok = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'success').length;
   const failed = stories.filter((s) => s.failure).length;
   const skipped = stories.filter((s) => s.skipped).length;
+  const partial = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'partial').length;
   const waited = stories.some((s) => s.wait);
-  const icon = failed > 0 ? '❌' : ok + skipped === stories.length ? '✅' : '⏳';
+  const icon = failed > 0 ? '❌' : ok + skipped === stories.length ? '✅' : partial > 0 ? '⚠️' : '⏳';
   const fixedWindow = typeof settings.windowStart === 'number' && settings.runIds.length === 0;
   const context = [`Sandbox ${esc(settings.sandboxName)}`];
   if (fixedWindow)
@@ -110,7 +111,7 @@ export function renderSummaryOfMany(
     'In Platform',
   ];
   const lines = [
-    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${partial ? `${partial} partially succeeded, ` : ''}${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
     '',
     context.join(' · '),
     '',
@@ -127,7 +128,7 @@ export function renderSummaryOfMany(
         : story.unsure
           ? 'may exist'
           : 'not started';
-    const status = `${story.failure ? '❌ ' : ''}${state}`;
+    const status = `${story.failure ? '❌ ' : story.warning ? '⚠️ ' : ''}${state}`;
     const runCell = run ? code(run.id) : '—';
     const flow = story.flowId ? code(story.flowId) : code(story.givenRunId ?? '');
     const cells = [flow, runCell, status];
@@ -138,17 +139,19 @@ export function renderSummaryOfMany(
   }
   lines.push('');
   const worthTelling = (s: FlowStory) =>
-    s.failure || s.warning || s.skipped || (s.run?.errors.length ?? 0) > 0 || (s.earlier?.length ?? 0) > 0;
+    s.failure || s.warning || s.skipped || (s.earlier?.length ?? 0) > 0 || (s.run && hasDiagnosis(s.run));
   for (const story of stories.filter(worthTelling)) {
+    const icon = story.failure ? '❌ ' : story.warning ? '⚠️ ' : story.skipped ? '⏭️ ' : '';
+    const name = story.flowName ? ` ${esc(story.flowName)}` : '';
     lines.push(
-      `**${code(story.flowId || story.givenRunId || '')}**${story.flowName ? ` ${esc(story.flowName)}` : ''}`,
+      `#### ${icon}${story.flowId ? 'Flow' : 'Run'} ${code(story.flowId || story.givenRunId || '')}${name}`,
       '',
     );
-    if (story.failure) lines.push(`- ${esc(story.failure)}`);
-    else if (story.warning) lines.push(`- ${esc(story.warning)}`);
+    if (story.failure) lines.push(`- ${capital(whyFailed(story))}`);
+    else if (story.warning) lines.push(`- ${capital(warningOf(story))}`);
     else if (story.skipped) lines.push(`- ${esc(story.skipped)}`);
     if ((story.earlier?.length ?? 0) > 0) lines.push(`- Attempts: ${attemptsText(story)}`);
-    for (const e of story.run?.errors ?? []) lines.push(`- ${errorLine(e)}`);
+    if (story.run) lines.push(...diagnosisItems(story.run));
     lines.push('');
   }
   return lines.join('\n');
@@ -172,32 +175,104 @@ function windowOf(story: FlowStory, settings: Settings): string | undefined {
   return `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`;
 }
 
-/** Why a run failed, in full: errors with advice, failed records, batches, sample links. */
-function diagnosis(run: Run): string[] {
-  const lines: string[] = [];
-  if (run.errors.length > 0) {
-    lines.push('**Errors reported by the service**', '');
-    for (const e of run.errors) lines.push(`- ${errorLine(e)}`);
-    lines.push('');
+/** The title's words for a status: "succeeded", "failed", "partially succeeded", or as spelled. */
+function ended(status: string | undefined): string {
+  const outcome = classifyStatus(status);
+  if (outcome === 'success') return 'succeeded';
+  if (outcome === 'partial') return 'partially succeeded';
+  if (outcome === 'failure') return status?.toLowerCase() === 'failed' ? 'failed' : `ended ${esc(status ?? '')}`;
+  return esc(status ?? '');
+}
+
+/**
+ * Why the step failed, escaped. A run that ended failed is told in full by its diagnosis above, so
+ * the summary says that in a sentence rather than repeat the annotation's one long line.
+ */
+function whyFailed(story: FlowStory): string {
+  const { run } = story;
+  const outcome = classifyStatus(run?.status);
+  if (!run || story.wait?.end !== 'final' || (outcome !== 'failure' && outcome !== 'partial')) {
+    return esc(story.failure ?? '');
   }
+  if (outcome === 'partial') return "the run partially succeeded, and 'fail-on-partial' is true.";
+  const notRetried = story.notRetried ? `; it was not re-triggered: ${esc(story.notRetried)}` : '';
+  return `the run ${ended(run.status)}${notRetried}.`;
+}
+
+/** The warning of a partial success: how many records failed (the links are in the diagnosis). */
+function warningOf(story: FlowStory): string {
+  const { run } = story;
+  if (!run || story.wait?.end !== 'final' || classifyStatus(run.status) !== 'partial') {
+    return esc(story.warning ?? '');
+  }
+  const r = run.metrics?.recordSummary;
+  const failed = r?.failedRecordCount;
+  const count =
+    failed !== undefined && failed > 0
+      ? `: ${num(failed)}${r?.inputRecordCount !== undefined ? ` of ${num(r.inputRecordCount)}` : ''} records failed`
+      : '';
+  return `the run partially succeeded${count}.`;
+}
+
+/** Whether a run has anything to say about what went wrong. */
+function hasDiagnosis(run: Run): boolean {
   const { failedInfo, batchIds, sampleLinks } = run.diagnostics;
-  if (failedInfo.length > 0) {
-    lines.push('**Failed records**', '');
-    for (const e of failedInfo) lines.push(`- ${errorLine(e)}`);
-    lines.push('');
-  }
-  const facts: string[] = [];
-  if (batchIds.length > 0) facts.push(`Batches: ${batchIds.map(code).join(', ')}`);
-  for (const link of sampleLinks) facts.push(`[${esc(link.name)}](${link.url})`);
-  if (facts.length > 0) lines.push(facts.join(' · '), '');
+  const unhappy = classifyStatus(run.status) !== 'success';
+  return run.errors.length + failedInfo.length + sampleLinks.length > 0 || (unhappy && batchIds.length > 0);
+}
+
+/** Why a run failed, in full, one flow: errors, advice, failed records, batches and their files. */
+function diagnosis(run: Run): string[] {
+  if (!hasDiagnosis(run)) return [];
+  const lines: string[] = [];
+  const section = (title: string, items: string[]) => {
+    if (items.length > 0) lines.push(`**${title}**`, '', ...items.map((i) => `- ${i}`), '');
+  };
+  section('Errors reported by the service', run.errors.map(errorLine));
+  section('What to do', adviceOf(run).map(adviceLine));
+  section('Errors in the failed records', failedRecordsOf(run).map(errorLine));
+  section('Batches', run.diagnostics.batchIds.map(code));
+  section('Failed-record files (Data Access API)', fileLines(run));
   return lines;
 }
 
-/** One error, with its record count and Adobe's advice for its class. */
+/** The same, as list items under a flow of several. */
+function diagnosisItems(run: Run): string[] {
+  if (!hasDiagnosis(run)) return [];
+  return [
+    ...run.errors.map(errorLine),
+    ...adviceOf(run).map((a) => `What to do: ${adviceLine(a)}`),
+    ...failedRecordsOf(run).map((e) => `In the failed records: ${errorLine(e)}`),
+    ...run.diagnostics.batchIds.map((id) => `Batch ${code(id)}`),
+    ...fileLines(run).map(capital),
+  ].map((item) => `- ${item}`);
+}
+
+/**
+ * The addresses of a run's failed-record files, named as the manifest names them ("failed records").
+ * They are Data Access API addresses that need a token, so they are shown as code, not as links.
+ */
+function fileLines(run: Run): string[] {
+  return run.diagnostics.sampleLinks.map(
+    (l) => `${esc(l.name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase())}: ${address(l.url)}`,
+  );
+}
+
+/** A URL as a code span: shown as written, never a link, never a table cell break. */
+function address(url: string): string {
+  return `\`${url.replaceAll('`', '%60').replaceAll('|', '%7C')}\``;
+}
+
+/** One error, with its record count. */
 function errorLine(e: ServiceErrorEntry): string {
-  const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} records)` : '';
-  const advice = e.code ? adviceFor(e.code) : undefined;
-  return `${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}${records}${advice ? ` — ${esc(advice)}` : ''}`;
+  const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} record${e.recordCount === 1 ? '' : 's'})` : '';
+  return `${e.code ? `${code(e.code)} ` : ''}${esc(e.message)}${records}`;
+}
+
+/** "`CODE` means …: …", once per documented class. */
+function adviceLine(group: Advice): string {
+  const codes = group.codes.map(code).join(', ');
+  return `${codes} ${group.codes.length === 1 ? 'means' : 'mean'} ${esc(group.advice)}.`;
 }
 
 function duration(story: FlowStory): string {
@@ -229,6 +304,10 @@ function esc(text: string): string {
     .replaceAll('*', '&#42;')
     .replaceAll('_', '&#95;')
     .replaceAll('[', '&#91;');
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function code(text: string): string {

@@ -148,3 +148,44 @@ describe('several flow IDs', () => {
     expect(problem({ 'max-concurrency': '2.5' })).toMatch(/Input 'max-concurrency' must be a whole number/);
   });
 });
+
+describe('checks that catch a likely mistake', () => {
+  it("warns, and goes on, when 'window-end' is in the future", () => {
+    const { settings } = read({ 'window-end': '2023-11-15T00:00:00Z', 'window-start': '1h' });
+    expect(settings.warnings).toHaveLength(1);
+    expect(settings.warnings[0]).toMatch(
+      /^'window-end' is in the future \(2023-11-15T00:00:00\.000Z\): the run only ingests data that exists when it runs/,
+    );
+  });
+
+  it("does not warn for a 'window-end' of now, or within a minute of it", () => {
+    expect(read({}).settings.warnings).toEqual([]);
+    expect(read({ 'window-end': '2023-11-14T22:14:00Z' }).settings.warnings).toEqual([]);
+  });
+
+  it("warns when 'poll-interval' is longer than 'timeout' and the step waits", () => {
+    const { settings } = read({ wait: 'true', 'poll-interval': '2h', timeout: '1h' });
+    expect(settings.warnings).toEqual([
+      "'poll-interval' (7200s) is longer than 'timeout' (3600s): the run is read only once, at the timeout.",
+    ]);
+    // Without waiting, neither is used: nothing to say.
+    expect(read({ 'poll-interval': '2h', timeout: '1h' }).settings.warnings).toEqual([]);
+    expect(read({ wait: 'true', 'poll-interval': '1h', timeout: '1h' }).settings.warnings).toEqual([]);
+  });
+
+  it.each([
+    'https://platform.adobe.io/data/foundation/flowservice',
+    'https://platform.adobe.io/data/foundation/flowservice/',
+    'https://gw.example.com/adobe/Data/Foundation/FlowService',
+  ])("refuses a 'platform-url' of %s, naming platform-url", (url) => {
+    expect(problem({ 'platform-url': url })).toMatch(
+      /^Input 'platform-url' must be the host only, such as https:\/\/platform\.adobe\.io: the action adds '\/data\/foundation\/flowservice' itself$/,
+    );
+  });
+
+  it("still takes a 'platform-url' with another path", () => {
+    expect(read({ 'platform-url': 'https://gw.example.com/data/foundation' }).settings.platformUrl).toBe(
+      'https://gw.example.com/data/foundation',
+    );
+  });
+});

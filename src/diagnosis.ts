@@ -83,10 +83,11 @@ export function diagnosisLine(run: Run): string {
   const parts: string[] = [];
   const r = run.metrics?.recordSummary;
   const f = run.metrics?.fileSummary;
-  if (r?.failedRecordCount !== undefined && r.failedRecordCount >= 0) {
+  // Only counts that say something failed: "0 of 3 files failed" is noise in an error.
+  if (r?.failedRecordCount !== undefined && r.failedRecordCount > 0) {
     parts.push(`${r.failedRecordCount} of ${r.inputRecordCount ?? '?'} records failed`);
   }
-  if (f?.failedFileCount !== undefined && f.failedFileCount >= 0) {
+  if (f?.failedFileCount !== undefined && f.failedFileCount > 0) {
     parts.push(`${f.failedFileCount} of ${f.inputFileCount ?? '?'} files failed`);
   }
   const failedInfo = failedRecordsOf(run);

@@ -49,6 +49,7 @@ interface Step {
 /** The step once its inputs are known to be good. */
 export async function runWith(settings: Settings, startedAt: number, secrets: Secrets): Promise<void> {
   const io = actionsRunner(core, secrets);
+  for (const warning of settings.warnings) io.warning(warning);
   if (settings.dryRun) return tellDryRun(settings, io);
 
   // undici is the heaviest module: load it only now that the inputs are known to be good.

@@ -41,7 +41,6 @@ export class Report {
         : settings.flowIds.map((flowId) => ({ flowId }));
     this.several = this.stories.length > 1;
     this.link = { tenant: settings.uiTenant, sandboxName: settings.sandboxName };
-    for (const warning of settings.warnings) io.warning(warning);
   }
 
   /** Preflight read the flow: its name goes in the log and the summary. */

@@ -198,6 +198,16 @@ describe('dry run', () => {
     expect(result.outputs['run-id']).toBeUndefined();
     expectClean(result);
   });
+
+  it('still warns about the inputs (a window end in the future)', async () => {
+    await emulate();
+    const future = String(Math.floor(Date.now() / 1000) + 7200);
+    const result = await runAction(baseInputs(emulator, { 'dry-run': 'true', 'window-end': future }));
+    expect(result.code).toBe(0);
+    expect(emulator.requests).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringContaining("'window-end' is in the future")]);
+    expectClean(result);
+  });
 });
 
 describe('bad input fails before any request, naming the input', () => {

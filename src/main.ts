@@ -3,22 +3,17 @@
 // end, re-triggering failed ones when asked; report. A mode is a choice of stages; no stage asks
 // which mode it is in. Errors become a failed step, never a stack trace.
 import * as core from '@actions/core';
-import { ServiceError, type Flow, type Run } from './answers.js';
-import { onlyDataErrors } from './diagnosis.js';
-import { buildRunRequest, FlowServiceClient, UnknownOutcomeError } from './flow-service.js';
+import { startRuns } from './create.js';
+import { buildRunRequest, FlowServiceClient } from './flow-service.js';
+import { adoptRuns, followRuns, retriggerRuns } from './follow.js';
 import type { HttpClient } from './http.js';
 import { tokenSource } from './ims.js';
-import { nextWindow, originText, runsInFlight, withReads } from './history.js';
-import { attemptsOf, windowText, type FlowStory } from './outcome.js';
-import { forEachLimited } from './pool.js';
 import { Report } from './report.js';
 import { actionsRunner, type Runner } from './runner.js';
 import { Secrets } from './secrets.js';
 import { InputError, readSettings, type Settings } from './settings.js';
-import { classifyStatus } from './status.js';
+import { failureText, messageOf, type Step } from './step.js';
 import { renderBadInput, renderSummary } from './summary.js';
-import { formatDuration, isoSeconds } from './time.js';
-import { waitForRun } from './wait.js';
 
 export async function run(): Promise<void> {
   const startedAt = Date.now();
@@ -28,22 +23,13 @@ export async function run(): Promise<void> {
   try {
     settings = readSettings({ getInput: (name) => core.getInput(name), setSecret: (v) => secrets.add(v) }, startedAt);
   } catch (error) {
-    core.setFailed(secrets.redact(messageOf(error)));
+    core.setFailed(secrets.redact(messageOf(error, (m) => core.debug(m))));
     if (error instanceof InputError && process.env.GITHUB_STEP_SUMMARY) {
       await core.summary.addRaw(secrets.redact(renderBadInput(error.problems)), true).write();
     }
     return;
   }
   await runWith(settings, startedAt, secrets);
-}
-
-/** What every stage works with. */
-interface Step {
-  settings: Settings;
-  service: FlowServiceClient;
-  report: Report;
-  signal: AbortSignal;
-  deadline: number;
 }
 
 /** The step once its inputs are known to be good. */
@@ -66,7 +52,7 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
     // One token serves every flow: the token source mints it on first use and shares it.
     const tokens = tokenSource({ ...settings, http, addSecret: (v) => secrets.add(v) });
     const service = new FlowServiceClient({ ...settings, tokens, http, log: io, deadline });
-    const step: Step = { settings, service, report, signal: cancel.signal, deadline };
+    const step: Step = { settings, service, report, signal: cancel.signal, deadline, debug: (m) => io.debug(m) };
 
     if (settings.runIds.length === 0) await startRuns(step);
     else if (settings.retrigger) await retriggerRuns(step);
@@ -77,363 +63,11 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
     io.debug(`Tokens minted in this step: ${tokens.minted}`);
     report.finished();
   } catch (error) {
-    report.fail(failureText(error, cancel.signal));
+    report.fail(failureText(error, { signal: cancel.signal, debug: (m) => io.debug(m) }));
   } finally {
     await report.writeSummary();
     cancel.dispose();
     await http.close();
-  }
-}
-
-/** What one flow's stages work out, in turn, before its run request. */
-interface FlowPlan {
-  story: FlowStory;
-  /** The delta column the run request carries: the input's, unless the flow already holds it. */
-  deltaColumn: string | undefined;
-  /** The flow's runs, listed once, when a stage needs them; runs waited for are replaced by their last read. */
-  history?: Run[];
-}
-
-/**
- * One stage of a flow's way to its run request. It answers whether the flow goes on: a stage that
- * ends the flow (a failure, or nothing to do) has told the report why. `waits` marks a stage that
- * may wait for minutes: it holds no place among the `max-concurrency` requests in flight meanwhile.
- */
-interface FlowStage {
-  (step: Step, plan: FlowPlan): boolean | Promise<boolean>;
-  waits?: boolean;
-}
-
-/**
- * Create mode: each flow goes through the stages the inputs ask for (read the flow, list its runs,
- * guard against a run in progress, take its window, create its run). The stages are chosen once
- * here; each flow goes its own way, and one failing does not stop the others.
- */
-async function startRuns(step: Step): Promise<void> {
-  const { settings, report, signal } = step;
-  const stages = createStages(settings);
-  const slots = limiter(settings.maxConcurrency);
-  await Promise.all(
-    report.stories.map(async (story) => {
-      const plan: FlowPlan = { story, deltaColumn: settings.deltaColumn };
-      try {
-        for (const stage of stages) {
-          const goOn = stage.waits ? await stage(step, plan) : await slots(async () => stage(step, plan));
-          if (!goOn) return;
-        }
-      } catch (error) {
-        report.notStarted(story, failureText(error, signal), error instanceof UnknownOutcomeError);
-      }
-    }),
-  );
-}
-
-/** The stages of create mode for these inputs: nothing is asked of the service that is not needed. */
-function createStages(settings: Settings): FlowStage[] {
-  const lastSuccess = settings.windowStart === 'last-success';
-  const guard = { start: undefined, wait: waitForRunsInFlight, skip: skipIfRunning, fail: failIfRunning }[
-    settings.ifRunning
-  ];
-  return [
-    ...(settings.preflight ? [preflight] : []),
-    // One list serves both the guard and the window.
-    ...(guard || lastSuccess ? [listHistory] : []),
-    ...(guard ? [guard] : []),
-    lastSuccess ? windowFromHistory : windowFromInputs,
-    createRun,
-  ];
-}
-
-/** GET /flows/{id}: fail before the run request when the flow cannot take one. */
-async function preflight(step: Step, plan: FlowPlan): Promise<boolean> {
-  const { settings, service, report, signal } = step;
-  const { story } = plan;
-  let flow: Flow | undefined;
-  let answer = ''; // what the service said, when it said "no such flow" with an error body
-  try {
-    flow = await service.getFlow(story.flowId, signal);
-  } catch (error) {
-    if (error instanceof ServiceError && error.status === 403) {
-      report.warn(
-        story,
-        `Could not read flow ${story.flowId} to check it before its run (${error.message}). ` +
-          "Starting its run without the check; give the credential's product profile permission to read " +
-          "dataflows, or set 'preflight: false'.",
-      );
-      return true;
-    }
-    // Adobe documents FLOW-1430-400 for an unknown flow, besides 404 and an empty list.
-    if (!(error instanceof ServiceError && error.code?.startsWith('FLOW-1430'))) throw error;
-    answer = ` ${error.message}`;
-  }
-  const problem = flow ? flowProblem(flow, settings) : notFound(story.flowId, settings.sandboxName) + answer;
-  if (flow) report.flowRead(story, flow);
-  if (problem) {
-    report.notStarted(story, problem);
-    return false;
-  }
-  if (plan.deltaColumn !== undefined && flow?.deltaColumn === plan.deltaColumn) {
-    report.note(story, `Flow ${story.flowId} already holds delta column '${flow.deltaColumn}': not sent again.`);
-    plan.deltaColumn = undefined;
-  }
-  return true;
-}
-
-function notFound(flowId: string, sandboxName: string): string {
-  return (
-    `Flow ${flowId} was not found in sandbox '${sandboxName}': check 'flow-id' (the dataflow's ID, from ` +
-    `Sources > Dataflows, not its source connection's or dataset's) and 'sandbox-name'. No run was started.`
-  );
-}
-
-/** Why this flow cannot take the run request, in words a user acts on; undefined when it can. */
-function flowProblem(flow: Flow, settings: Settings): string | undefined {
-  const name = `Flow ${flow.id}${flow.name ? ` (${flow.name})` : ''}`;
-  if (flow.state && flow.state.toLowerCase() !== 'enabled') {
-    return `${name} is ${flow.state}: enable it in Platform (Sources > Dataflows) before starting a run. No run was started.`;
-  }
-  if (flow.frequency && flow.frequency.toLowerCase() !== 'once') {
-    return (
-      `${name} is scheduled '${flow.frequency}', not 'once': on-demand runs are only for a dataflow scheduled ` +
-      'for one-time ingestion, and a schedule cannot be changed to one-time. Create a one-time dataflow for ' +
-      "this source and give its ID in 'flow-id'. No run was started."
-    );
-  }
-  if (
-    settings.deltaColumn !== undefined &&
-    flow.deltaColumn !== undefined &&
-    flow.deltaColumn !== settings.deltaColumn
-  ) {
-    return (
-      `Input 'delta-column' is '${settings.deltaColumn}', but ${name} already holds delta column ` +
-      `'${flow.deltaColumn}', and a flow's delta column cannot change: remove 'delta-column' (or set it to ` +
-      `'${flow.deltaColumn}'). No run was started.`
-    );
-  }
-  return undefined;
-}
-
-/** GET /runs of the flow, every page, once: the guard and the window both read it. */
-async function listHistory(step: Step, plan: FlowPlan): Promise<boolean> {
-  const { runs, complete } = await step.service.listRuns(plan.story.flowId, step.signal);
-  if (!complete) {
-    step.report.warn(
-      plan.story,
-      `Flow ${plan.story.flowId} has more runs than the action lists (${runs.length} read): the window and the ` +
-        'check for runs in progress use those only.',
-    );
-  }
-  plan.history = runs;
-  return true;
-}
-
-/** `if-running: wait`: follow the flow's runs in progress to their end before going on. */
-async function waitForRunsInFlight(step: Step, plan: FlowPlan): Promise<boolean> {
-  const { settings, service, report, signal } = step;
-  const { story } = plan;
-  const running = runsInFlight(plan.history ?? [], Date.now());
-  if (running.length === 0) return true;
-  for (const run of running) {
-    report.note(story, `${inFlightText(story, run)}: waiting for it to end before starting the next run.`);
-  }
-  const results = await Promise.all(
-    running.map((run) =>
-      waitForRun({
-        run,
-        readRun: (s) => service.getRun(run.id, s),
-        pollIntervalMs: settings.pollIntervalMs,
-        deadline: step.deadline,
-        signal,
-        onStatusChange: (next, previous) => report.statusChanged(story, next, previous),
-      }),
-    ),
-  );
-  const unfinished = results.find((r) => r.end !== 'final');
-  if (unfinished) {
-    const { run } = unfinished;
-    report.notStarted(
-      story,
-      unfinished.end === 'cancelled'
-        ? `The job was cancelled while waiting for run ${run.id} of flow ${story.flowId} to end. No run was started.`
-        : `Run ${run.id} of flow ${story.flowId} was still ${run.status ?? 'running'} when the step's timeout ` +
-            `(${formatDuration(settings.timeoutMs)}) came. No run was started, so that two do not overlap: raise ` +
-            "'timeout', or set 'if-running' to skip or start.",
-    );
-    return false;
-  }
-  for (const { run } of results) report.note(story, `Run ${run.id} ended ${run.status ?? ''}.`);
-  // What waiting read is the newest word on those runs: no second list is needed.
-  plan.history = withReads(
-    plan.history ?? [],
-    results.map((r) => r.run),
-  );
-  return true;
-}
-waitForRunsInFlight.waits = true;
-
-/** `if-running: skip`: no run while one is in progress; the step succeeds. */
-function skipIfRunning(step: Step, plan: FlowPlan): boolean {
-  const [run] = runsInFlight(plan.history ?? [], Date.now());
-  if (!run) return true;
-  step.report.skipped(plan.story, `${inFlightText(plan.story, run)}: no run was started ('if-running: skip').`);
-  return false;
-}
-
-/** `if-running: fail`: a run in progress fails the flow. */
-function failIfRunning(step: Step, plan: FlowPlan): boolean {
-  const [run] = runsInFlight(plan.history ?? [], Date.now());
-  if (!run) return true;
-  step.report.notStarted(
-    plan.story,
-    `${inFlightText(plan.story, run)}, and 'if-running' is fail: no run was started. Let it end first, or set ` +
-      "'if-running' to wait, skip or start.",
-  );
-  return false;
-}
-
-/** "Run X of flow F is still inProgress (created T)". */
-function inFlightText(story: FlowStory, run: Run): string {
-  const created = run.createdAt === undefined ? '' : ` (created ${isoSeconds(Math.floor(run.createdAt / 1000))})`;
-  return `Run ${run.id} of flow ${story.flowId} is still ${run.status ?? 'scheduled'}${created}`;
-}
-
-/** The window the inputs give. */
-function windowFromInputs(step: Step, plan: FlowPlan): boolean {
-  plan.story.window = {
-    start: step.settings.windowStart as number,
-    end: step.settings.windowEnd,
-    origin: { kind: 'inputs' },
-  };
-  return true;
-}
-
-/** `window-start: last-success`: the window starts where the newest successful one ended. */
-function windowFromHistory(step: Step, plan: FlowPlan): boolean {
-  const { settings, report } = step;
-  const { story } = plan;
-  const next = nextWindow(plan.history ?? [], settings);
-  if (next.kind === 'no success') {
-    const without = next.successesWithoutWindow
-      ? ` (${next.successesWithoutWindow} successful runs show no window)`
-      : '';
-    report.notStarted(
-      story,
-      `Flow ${story.flowId} has no successful run to start the window after${without}, so 'window-start: ` +
-        "last-success' cannot tell where to start. Set 'first-window-start' to where its first window starts " +
-        '(a time, or a duration before window-end such as 7d). No run was started.',
-    );
-    return false;
-  }
-  if (next.kind === 'empty') {
-    report.skipped(
-      story,
-      `Nothing new to ingest for flow ${story.flowId}: run ${next.after.run.id} already took the window up to ` +
-        `${isoSeconds(next.after.window.end)}, and 'window-end' is ${isoSeconds(settings.windowEnd)}. No run was started.`,
-    );
-    return false;
-  }
-  story.window = { start: next.start, end: next.end, origin: next.origin };
-  report.note(story, `Window ${windowText(story.window)}: ${originText(next.origin)}.`);
-  return true;
-}
-
-/** POST /runs with the flow's window. */
-async function createRun(step: Step, plan: FlowPlan): Promise<boolean> {
-  const { story } = plan;
-  const request = buildRunRequest({
-    ...step.settings,
-    flowId: story.flowId,
-    windowStart: story.window!.start,
-    windowEnd: story.window!.end,
-    deltaColumn: plan.deltaColumn,
-  });
-  step.report.started(story, await step.service.createRun(request, step.signal), 'created');
-  return true;
-}
-
-/** Run-id mode: read each given run; its flow comes from the run itself. */
-async function adoptRuns(step: Step): Promise<void> {
-  await forEachLimited(step.report.stories, step.settings.maxConcurrency, async (story) => {
-    try {
-      step.report.started(story, await readGivenRun(step, story.givenRunId!), 'adopted');
-    } catch (error) {
-      step.report.notStarted(story, failureText(error, step.signal));
-    }
-  });
-}
-
-/** Run-id mode with `re-trigger`: read each given run, re-trigger it, follow the new run. */
-async function retriggerRuns(step: Step): Promise<void> {
-  const { report, service, signal } = step;
-  await forEachLimited(report.stories, step.settings.maxConcurrency, async (story) => {
-    try {
-      report.started(story, await readGivenRun(step, story.givenRunId!), 'adopted');
-      report.started(story, await service.retrigger(story.run!, new Set(attemptsOf(story)), signal), 'retriggered');
-    } catch (error) {
-      report.notStarted(story, failureText(error, signal), error instanceof UnknownOutcomeError);
-    }
-  });
-}
-
-/** GET /runs/{id}, saying which sandbox was searched when there is no such run. */
-async function readGivenRun(step: Step, runId: string) {
-  try {
-    return await step.service.getRun(runId, step.signal);
-  } catch (error) {
-    if (error instanceof ServiceError && error.status === 404) {
-      throw new ServiceError(
-        `Run ${runId} was not found in sandbox '${step.settings.sandboxName}': check 'run-id', and 'sandbox-name' ` +
-          `(a wrong sandbox is the usual cause). ${error.message}`,
-        404,
-        error.code,
-      );
-    }
-    throw error;
-  }
-}
-
-/** Follows every started run to its end; several flows' reads are spread across the interval. */
-async function followRuns(step: Step): Promise<void> {
-  const started = step.report.stories.filter((s) => s.run && !s.failure);
-  await Promise.all(
-    started.map((story, index) =>
-      followRun(step, story, (step.settings.pollIntervalMs * (index + 1)) / started.length).catch((error) =>
-        step.report.notFollowed(story, failureText(error, step.signal), error instanceof UnknownOutcomeError),
-      ),
-    ),
-  );
-}
-
-/** Waits for one flow's run; a run that ends failed is re-triggered while `retries` allow and it could help. */
-async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number): Promise<void> {
-  const { settings, service, report, signal } = step;
-  let retriesLeft = settings.retries;
-  for (;;) {
-    const run = story.run!;
-    const result = await waitForRun({
-      run,
-      readRun: (s) => service.getRun(run.id, s),
-      pollIntervalMs: settings.pollIntervalMs,
-      firstReadAfterMs: (story.earlier?.length ?? 0) === 0 ? firstReadAfterMs : undefined,
-      deadline: step.deadline,
-      signal,
-      onStatusChange: (next, previous) => report.statusChanged(story, next, previous),
-    });
-    const failed = result.end === 'final' && classifyStatus(result.run.status) === 'failure';
-    if (!failed || retriesLeft === 0) return report.waited(story, result);
-    story.run = result.run;
-    if (onlyDataErrors(result.run)) {
-      report.notRetried(story, 'data error (another try would fail the same way)');
-      return report.waited(story, result);
-    }
-    retriesLeft -= 1;
-    try {
-      report.started(story, await service.retrigger(result.run, new Set(attemptsOf(story)), signal), 'retriggered');
-    } catch (error) {
-      if (error instanceof UnknownOutcomeError) throw error;
-      report.notRetried(story, `re-triggering it failed: ${failureText(error, signal)}`);
-      return report.waited(story, result);
-    }
   }
 }
 
@@ -461,24 +95,6 @@ async function tellDryRun(settings: Settings, io: Runner): Promise<void> {
   }
 }
 
-/** At most `limit` tasks at once, in the order they ask; for stages that send requests. */
-function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const queue: Array<() => void> = [];
-  return async (task) => {
-    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
-    else running += 1;
-    try {
-      return await task();
-    } finally {
-      // The place passes straight to the next in line, or is freed.
-      const next = queue.shift();
-      if (next) next();
-      else running -= 1;
-    }
-  };
-}
-
 /** SIGINT/SIGTERM (the job was cancelled) abort whatever is in flight. */
 function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
@@ -492,18 +108,4 @@ function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
       process.off('SIGTERM', onSignal);
     },
   };
-}
-
-/** What went wrong, in words for the user, saying so when the job was cancelled meanwhile. */
-function failureText(error: unknown, signal: AbortSignal): string {
-  return `${signal.aborted ? 'The job was cancelled. ' : ''}${messageOf(error)}`;
-}
-
-const USER_FACING = new Set(['InputError', 'AuthError', 'ServiceError', 'UnknownOutcomeError', 'NetworkError']);
-
-/** Our errors carry messages written for users; anything else is a bug: its stack goes to the debug log only. */
-function messageOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (!USER_FACING.has(error.name) && error.stack) core.debug(error.stack);
-  return error.message;
 }

@@ -14,3 +14,21 @@ export async function forEachLimited<T>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/** At most `limit` tasks at once, in the order they ask; for stages that send requests. */
+export function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  return async (task) => {
+    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    else running += 1;
+    try {
+      return await task();
+    } finally {
+      // The place passes straight to the next in line, or is freed.
+      const next = queue.shift();
+      if (next) next();
+      else running -= 1;
+    }
+  };
+}

@@ -1,0 +1,96 @@
+// Run-id mode (adopt the given runs, or re-trigger them) and following runs to their end, with
+// failed runs re-triggered while `retries` allow and another try could help.
+import { ServiceError } from './answers.js';
+import { onlyDataErrors } from './diagnosis.js';
+import { UnknownOutcomeError } from './flow-service.js';
+import { attemptsOf, type FlowStory } from './outcome.js';
+import { forEachLimited } from './pool.js';
+import { classifyStatus } from './status.js';
+import { failureText, type Step } from './step.js';
+import { waitForRun } from './wait.js';
+
+/** Run-id mode: read each given run; its flow comes from the run itself. */
+export async function adoptRuns(step: Step): Promise<void> {
+  await forEachLimited(step.report.stories, step.settings.maxConcurrency, async (story) => {
+    try {
+      step.report.started(story, await readGivenRun(step, story.givenRunId!), 'adopted');
+    } catch (error) {
+      step.report.notStarted(story, failureText(error, step));
+    }
+  });
+}
+
+/** Run-id mode with `re-trigger`: read each given run, re-trigger it, follow the new run. */
+export async function retriggerRuns(step: Step): Promise<void> {
+  const { report, service, signal } = step;
+  await forEachLimited(report.stories, step.settings.maxConcurrency, async (story) => {
+    try {
+      report.started(story, await readGivenRun(step, story.givenRunId!), 'adopted');
+      report.started(story, await service.retrigger(story.run!, new Set(attemptsOf(story)), signal), 'retriggered');
+    } catch (error) {
+      report.notStarted(story, failureText(error, step), error instanceof UnknownOutcomeError);
+    }
+  });
+}
+
+/** GET /runs/{id}, saying which sandbox was searched when there is no such run. */
+async function readGivenRun(step: Step, runId: string) {
+  try {
+    return await step.service.getRun(runId, step.signal);
+  } catch (error) {
+    if (error instanceof ServiceError && error.status === 404) {
+      throw new ServiceError(
+        `Run ${runId} was not found in sandbox '${step.settings.sandboxName}': check 'run-id', and 'sandbox-name' ` +
+          `(a wrong sandbox is the usual cause). ${error.message}`,
+        404,
+        error.code,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Follows every started run to its end; several flows' reads are spread across the interval. */
+export async function followRuns(step: Step): Promise<void> {
+  const started = step.report.stories.filter((s) => s.run && !s.failure);
+  await Promise.all(
+    started.map((story, index) =>
+      followRun(step, story, (step.settings.pollIntervalMs * (index + 1)) / started.length).catch((error) =>
+        step.report.notFollowed(story, failureText(error, step), error instanceof UnknownOutcomeError),
+      ),
+    ),
+  );
+}
+
+/** Waits for one flow's run; a run that ends failed is re-triggered while `retries` allow and it could help. */
+async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number): Promise<void> {
+  const { settings, service, report, signal } = step;
+  let retriesLeft = settings.retries;
+  for (;;) {
+    const run = story.run!;
+    const result = await waitForRun({
+      run,
+      readRun: (s) => service.getRun(run.id, s),
+      pollIntervalMs: settings.pollIntervalMs,
+      firstReadAfterMs: (story.earlier?.length ?? 0) === 0 ? firstReadAfterMs : undefined,
+      deadline: step.deadline,
+      signal,
+      onStatusChange: (next, previous) => report.statusChanged(story, next, previous),
+    });
+    const failed = result.end === 'final' && classifyStatus(result.run.status) === 'failure';
+    if (!failed || retriesLeft === 0) return report.waited(story, result);
+    story.run = result.run;
+    if (onlyDataErrors(result.run)) {
+      report.notRetried(story, 'data error (another try would fail the same way)');
+      return report.waited(story, result);
+    }
+    retriesLeft -= 1;
+    try {
+      report.started(story, await service.retrigger(result.run, new Set(attemptsOf(story)), signal), 'retriggered');
+    } catch (error) {
+      if (error instanceof UnknownOutcomeError) throw error;
+      report.notRetried(story, `re-triggering it failed: ${failureText(error, step)}`);
+      return report.waited(story, result);
+    }
+  }
+}

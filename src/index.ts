@@ -1,13 +1,39 @@
-// The entry point the runner starts.
-import { setFlagsFromString } from 'node:v8';
+// The entry point the runner starts. It reads and checks the inputs with nothing loaded but what
+// that needs (zod and our own code), so that a step with bad input fails in about the time Node
+// takes to start. Only good inputs load the rest of the action (@actions/core, undici, the client),
+// from a chunk this path never parses.
+import { command, appendSummary, getInput } from './entry-io.js';
+import { Secrets } from './secrets.js';
+import { InputError, readSettings, type Settings } from './settings.js';
+import { renderBadInput } from './summary.js';
 
-// The action spends its life asleep between status reads. V8's optimizing compilers would still
-// recompile the polling path as it warms up, and their code and compiler memory made RSS grow with
-// every read (bench/results.md); the interpreter is fast enough for one request every few seconds.
-setFlagsFromString('--no-opt --no-maglev');
+const startedAt = Date.now();
+const secrets = new Secrets((value) => command('add-mask', value));
 
-// Imported only now, so that the flags above apply to all of the action's code.
-const { run } = await import(/* webpackMode: "eager" */ './main.js');
-await run();
+let settings: Settings | undefined;
+try {
+  settings = readSettings({ getInput, setSecret: (value) => secrets.add(value) }, startedAt);
+} catch (error) {
+  failOnInputs(error);
+}
+
+if (settings) {
+  const [{ runWith }, core] = await Promise.all([import('./main.js'), import('@actions/core')]);
+  secrets.maskWith((value) => core.setSecret(value));
+  await runWith(settings, startedAt, secrets);
+}
 // Exit as soon as the story ends: an idle keep-alive socket or a stray timer must not hold the step open.
 process.exit();
+
+/** The step fails before any request: one error annotation, and the bad-input summary. */
+function failOnInputs(error: unknown): void {
+  process.exitCode = 1;
+  if (!(error instanceof InputError)) {
+    // A bug, not the user's doing: the stack goes to the debug log only.
+    if (error instanceof Error && error.stack) command('debug', secrets.redact(error.stack));
+    command('error', secrets.redact(error instanceof Error ? error.message : String(error)));
+    return;
+  }
+  command('error', secrets.redact(error.message));
+  appendSummary(secrets.redact(renderBadInput(error.problems)));
+}

@@ -5,27 +5,10 @@ import { buildRunRequest, FlowServiceClient } from './flow-service.js';
 import { tokenSource } from './ims.js';
 import { forEachLimited } from './pool.js';
 import { Report } from './report.js';
-import { renderBadInput, renderSummary } from './summary.js';
+import { renderSummary } from './summary.js';
 import { Secrets } from './secrets.js';
-import { InputError, readSettings, type Settings } from './settings.js';
+import type { Settings } from './settings.js';
 import { waitForRun } from './wait.js';
-
-export async function run(): Promise<void> {
-  const startedAt = Date.now();
-  const secrets = new Secrets((value) => core.setSecret(value));
-
-  let settings: Settings;
-  try {
-    settings = readSettings({ getInput: (name) => core.getInput(name), setSecret: (v) => secrets.add(v) }, startedAt);
-  } catch (error) {
-    core.setFailed(secrets.redact(messageOf(error)));
-    if (error instanceof InputError && process.env.GITHUB_STEP_SUMMARY) {
-      await core.summary.addRaw(secrets.redact(renderBadInput(error.problems)), true).write();
-    }
-    return;
-  }
-  await runWith(settings, startedAt, secrets);
-}
 
 /** The step once its inputs are known to be good. */
 export async function runWith(settings: Settings, startedAt: number, secrets: Secrets): Promise<void> {

@@ -1,0 +1,74 @@
+// `npm run bundle`: dist/ from src/, the same bytes on every machine (CI rebuilds and diffs it).
+// ncc bundles src/index.ts, and whatever the entry loads with `import()` into chunks of their own
+// (the rest of the action, loaded only once the inputs are good). ncc minifies only the entry and
+// writes the licences of one chunk only, so this minifies the chunks as ncc minifies the entry and
+// lists the licence of every package bundled into any file.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { minify } from 'terser';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DIST = join(ROOT, 'dist');
+
+interface StatsModule {
+  name: string;
+  modules?: StatsModule[];
+}
+
+const work = mkdtempSync(join(tmpdir(), 'bundle-'));
+try {
+  const stats = join(work, 'stats.json');
+  rmSync(DIST, { recursive: true, force: true }); // no chunk of an earlier build may linger
+  const ncc = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
+      ...['build', 'src/index.ts', '-o', 'dist', '--minify', '--target', 'es2024', '-q', '--stats-out', stats],
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (ncc.status !== 0) process.exit(ncc.status ?? 1);
+
+  for (const file of readdirSync(DIST).filter((f) => f.endsWith('.js') && f !== 'index.js')) {
+    const path = join(DIST, file);
+    // The options ncc gives terser for the entry: names kept (error names, stack traces), no compression.
+    const result = await minify(readFileSync(path, 'utf8'), {
+      module: true,
+      compress: false,
+      mangle: { keep_classnames: true, keep_fnames: true },
+    });
+    writeFileSync(path, result.code!);
+  }
+
+  const modules = (JSON.parse(readFileSync(stats, 'utf8')) as { modules: StatsModule[] }).modules;
+  writeFileSync(join(DIST, 'licenses.txt'), licenses(packagesOf(modules)));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** Directories (relative to the root) of the packages that modules come from, concatenated ones included. */
+function packagesOf(modules: StatsModule[], found = new Set<string>()): Set<string> {
+  for (const module of modules) {
+    const match = /^.*node_modules\/(@[^/]+\/)?[^/]+/.exec(module.name.replace(/^\.\//, ''));
+    if (match) found.add(match[0]);
+    packagesOf(module.modules ?? [], found);
+  }
+  return found;
+}
+
+/** Each package's name, licence and licence text, by name, as ncc's --license writes them. */
+function licenses(dirs: Set<string>): string {
+  const entries = [...dirs].map((dir) => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { name: string; license: string };
+    const file = readdirSync(join(ROOT, dir)).find((f) => /^licen[cs]e(\.\w+)?$/i.test(f));
+    if (!file) throw new Error(`${pkg.name} has no licence file to copy into dist/licenses.txt`);
+    return {
+      name: pkg.name,
+      text: `${pkg.name}\n${pkg.license}\n${readFileSync(join(ROOT, dir, file), 'utf8').trim()}`,
+    };
+  });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return `${entries.map((e) => e.text).join('\n\n')}\n`;
+}

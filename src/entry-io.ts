@@ -1,0 +1,22 @@
+// The little of the runner's protocol that failing on bad input needs, so that this path loads
+// neither @actions/core nor what it drags in (its HTTP client, undici, exec). Once the inputs are
+// good, @actions/core does all of this instead.
+import { appendFileSync } from 'node:fs';
+import { EOL } from 'node:os';
+
+/** An input as the runner passes it: INPUT_<NAME> (upper case, spaces as underscores), trimmed; '' when unset. */
+export function getInput(name: string): string {
+  return (process.env[`INPUT_${name.replaceAll(' ', '_').toUpperCase()}`] ?? '').trim();
+}
+
+/** A workflow command on stdout. Its data is escaped so that it stays one line the runner reads whole. */
+export function command(name: 'error' | 'add-mask' | 'debug', data: string): void {
+  const escaped = data.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+  process.stdout.write(`::${name}::${escaped}${EOL}`);
+}
+
+/** Appends Markdown to the job summary, when the runner gives a summary file. */
+export function appendSummary(markdown: string): void {
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (file) appendFileSync(file, `${markdown}${EOL}`);
+}

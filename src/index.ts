@@ -7,6 +7,30 @@ import { Secrets } from './secrets.js';
 import { InputError, readSettings, type Settings } from './settings.js';
 import { renderBadInput } from './summary.js';
 
+/**
+ * The step spends its life waiting on the network, so V8's optimizing tiers buy it nothing and their
+ * code and compiler memory cost it plenty (bench/results.md, `npm run bench`). Set once the action's
+ * code is loaded: set at the start they made start-up about 20% slower. Each one, measured over 200
+ * status reads:
+ * - --no-opt --no-maglev: no optimizing JIT for JavaScript; RSS stopped growing with every read.
+ * - --no-wasm-tier-up --no-wasm-dynamic-tiering: undici's HTTP parser (llhttp, WebAssembly) stays on
+ *   the baseline compiler. Its TurboFan tier-up cost about 15 MiB of peak RSS, and 45 ms when
+ *   creating a run. (--liftoff-only would say the same, but its implications apply only at start.)
+ * - --wasm-wrapper-tiering-budget: the JS-to-WebAssembly call wrappers are never recompiled either
+ *   (they were after 1000 calls, about 165 reads: +2.4 MiB of compiler code paged in).
+ * - --minor-gc-task-trigger=10: young objects are collected when 10% of the young generation is
+ *   used, not 80%: between reads almost nothing survives, and RSS stays flat instead of growing as
+ *   each read writes into young-generation pages not touched before.
+ */
+const V8_FLAGS = [
+  '--no-opt',
+  '--no-maglev',
+  '--no-wasm-tier-up',
+  '--no-wasm-dynamic-tiering',
+  '--wasm-wrapper-tiering-budget=2147483647',
+  '--minor-gc-task-trigger=10',
+].join(' ');
+
 const startedAt = Date.now();
 const secrets = new Secrets((value) => command('add-mask', value));
 
@@ -18,8 +42,9 @@ try {
 }
 
 if (settings) {
-  const [{ runWith }, core] = await Promise.all([import('./main.js'), import('@actions/core')]);
+  const [{ runWith }, core, v8] = await Promise.all([import('./main.js'), import('@actions/core'), import('node:v8')]);
   secrets.maskWith((value) => core.setSecret(value));
+  v8.setFlagsFromString(V8_FLAGS);
   await runWith(settings, startedAt, secrets);
 }
 // Exit as soon as the story ends: an idle keep-alive socket or a stray timer must not hold the step open.

@@ -35,8 +35,9 @@ try {
     const path = join(DIST, file);
     const result = await minify(readFileSync(path, 'utf8'), {
       module: true,
-      // As ncc's --minify: names kept (error names, stack traces), no compression (it bought nothing measurable).
-      compress: false,
+      // Compressed, unlike ncc's --minify: dead code goes, and the entry shrinks from 176 KiB to 125,
+      // 2 ms less to compile before a bad input can fail. Names are kept, as ncc keeps them.
+      compress: { keep_classnames: true, keep_fnames: true },
       mangle: { keep_classnames: true, keep_fnames: true },
       // One non-ASCII character makes V8 hold the whole source as two bytes a character: 1.6 MiB, not 0.8.
       format: { ascii_only: true },

@@ -1,8 +1,11 @@
 // The little of the runner's protocol that failing on bad input needs, so that this path loads
 // neither @actions/core nor what it drags in (its HTTP client, undici, exec). Once the inputs are
 // good, @actions/core does all of this instead.
-import { appendFileSync, writeSync } from 'node:fs';
-import { EOL } from 'node:os';
+
+// Taken from Node itself rather than imported: bundled, an import of a Node module becomes a
+// createRequire() call, which resolves paths on the way (about 1 ms each on this path).
+const { appendFileSync, writeSync } = process.getBuiltinModule('node:fs');
+const { EOL } = process.getBuiltinModule('node:os');
 
 /** An input as the runner passes it: INPUT_<NAME> (upper case, spaces as underscores), trimmed; '' when unset. */
 export function getInput(name: string): string {

@@ -2,6 +2,7 @@
 // that needs (zod and our own code), so that a step with bad input fails in about the time Node
 // takes to start. Only good inputs load the rest of the action (@actions/core, undici, the client),
 // from a chunk this path never parses.
+import './zod-config.js';
 import { command, appendSummary, getInput } from './entry-io.js';
 import { Secrets } from './secrets.js';
 import { InputError, readSettings, type Settings } from './settings.js';

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse, type Node } from 'acorn';
 import { minify } from 'terser';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -42,13 +43,54 @@ try {
       // One non-ASCII character makes V8 hold the whole source as two bytes a character: 1.6 MiB, not 0.8.
       format: { ascii_only: true },
     });
-    writeFileSync(path, result.code!);
+    writeFileSync(path, parenthesizeModules(result.code!));
   }
 
   const modules = (JSON.parse(readFileSync(stats, 'utf8')) as { modules: StatsModule[] }).modules;
   writeFileSync(join(DIST, 'licenses.txt'), licenses(packagesOf(modules)));
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * Wraps each function of webpack's module maps in parentheses. V8 compiles a parenthesized function
+ * at once, where it would pre-parse any other and parse it again on its first call; and nearly every
+ * module function runs at load. Measured: 4 ms less to fail on a bad input, 15 ms less to create a run.
+ */
+function parenthesizeModules(code: string): string {
+  const spans: Array<[number, number]> = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof (node as Node).type !== 'string') return;
+    if (isModuleMap(node as Node)) {
+      for (const property of (node as { properties: Array<{ value: Node }> }).properties) {
+        spans.push([property.value.start, property.value.end]);
+      }
+    }
+    for (const value of Object.values(node)) if (value && typeof value === 'object') visit(value);
+  };
+  visit(parse(code, { ecmaVersion: 'latest', sourceType: 'module' }));
+  let out = code;
+  for (const [start, end] of spans.sort((a, b) => b[0] - a[0])) {
+    out = `${out.slice(0, start)}(${out.slice(start, end)})${out.slice(end)}`;
+  }
+  return out;
+}
+
+/** `{ 123: (module, exports, require) => {...}, ... }`: numeric keys, function values. */
+function isModuleMap(node: Node): boolean {
+  if (node.type !== 'ObjectExpression') return false;
+  const properties = (node as unknown as { properties: Array<{ type: string; key: Node; value: Node }> }).properties;
+  return (
+    properties.length > 0 &&
+    properties.every(
+      (p) =>
+        p.type === 'Property' &&
+        p.key.type === 'Literal' &&
+        typeof (p.key as unknown as { value: unknown }).value === 'number' &&
+        (p.value.type === 'ArrowFunctionExpression' || p.value.type === 'FunctionExpression'),
+    )
+  );
 }
 
 /** Directories (relative to the root) of the packages that modules come from, concatenated ones included. */

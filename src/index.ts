@@ -10,9 +10,9 @@ import { renderBadInput } from './summary.js';
 
 /**
  * The step spends its life waiting on the network, so V8's optimizing tiers buy it nothing and their
- * code and compiler memory cost it plenty (bench/results.md, `npm run bench`). Set once the action's
- * code is loaded: set at the start they made start-up about 20% slower. Each one, measured over 200
- * status reads:
+ * code and compiler memory cost it plenty (`npm run bench`). Set only once the action's code has
+ * loaded, which does gain from the optimizing tiers: set first thing, these flags made creating a run
+ * 20% slower (+25 ms). Each one, measured over 200 status reads:
  * - --no-opt --no-maglev: no optimizing JIT for JavaScript; RSS stopped growing with every read.
  * - --no-wasm-tier-up --no-wasm-dynamic-tiering: undici's HTTP parser (llhttp, WebAssembly) stays on
  *   the baseline compiler. Its TurboFan tier-up cost about 15 MiB of peak RSS, and 45 ms when

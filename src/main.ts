@@ -1,7 +1,7 @@
-// One step, as a story told in named stages: read the inputs; then start runs (create mode) or adopt
-// or re-trigger given ones (run-id mode); set the outputs at once; optionally follow each run to its
-// end, re-triggering failed ones when asked; report. A mode is a choice of stages; no stage asks
-// which mode it is in. Errors become a failed step, never a stack trace.
+// One step, as a story told in named stages, once index.ts has read good inputs: start runs (create
+// mode) or adopt or re-trigger given ones (run-id mode); set the outputs at once; optionally follow
+// each run to its end, re-triggering failed ones when asked; report. A mode is a choice of stages; no
+// stage asks which mode it is in. Errors become a failed step, never a stack trace.
 import * as core from '@actions/core';
 import { startRuns } from './create.js';
 import { buildRunRequest, FlowServiceClient } from './flow-service.js';
@@ -10,27 +10,10 @@ import type { HttpClient } from './http.js';
 import { tokenSource } from './ims.js';
 import { Report } from './report.js';
 import { actionsRunner, type Runner } from './runner.js';
-import { Secrets } from './secrets.js';
-import { InputError, readSettings, type Settings } from './settings.js';
-import { failureText, messageOf, type Step } from './step.js';
-import { renderBadInput, renderSummary } from './summary.js';
-
-export async function run(): Promise<void> {
-  const startedAt = Date.now();
-  const secrets = new Secrets((value) => core.setSecret(value));
-
-  let settings: Settings;
-  try {
-    settings = readSettings({ getInput: (name) => core.getInput(name), setSecret: (v) => secrets.add(v) }, startedAt);
-  } catch (error) {
-    core.setFailed(secrets.redact(messageOf(error, (m) => core.debug(m))));
-    if (error instanceof InputError && process.env.GITHUB_STEP_SUMMARY) {
-      await core.summary.addRaw(secrets.redact(renderBadInput(error.problems)), true).write();
-    }
-    return;
-  }
-  await runWith(settings, startedAt, secrets);
-}
+import type { Secrets } from './secrets.js';
+import type { Settings } from './settings.js';
+import { failureText, type Step } from './step.js';
+import { renderSummary } from './summary.js';
 
 /** The step once its inputs are known to be good. */
 export async function runWith(settings: Settings, startedAt: number, secrets: Secrets): Promise<void> {

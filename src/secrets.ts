@@ -4,7 +4,12 @@
 export class Secrets {
   private readonly values = new Set<string>();
 
-  constructor(private readonly mask: (value: string) => void) {}
+  constructor(private mask: (value: string) => void) {}
+
+  /** Masks values added from now on with `mask` (those already masked stay masked). */
+  maskWith(mask: (value: string) => void): void {
+    this.mask = mask;
+  }
 
   add(value: string): void {
     if (!value || this.values.has(value)) return;

@@ -13,7 +13,7 @@ import { actionsRunner, type Runner } from './runner.js';
 import type { Secrets } from './secrets.js';
 import type { Settings } from './settings.js';
 import { failureText, type Step } from './step.js';
-import { renderSummary } from './summary.js';
+import { renderDryRunPlans, renderSummary } from './summary.js';
 
 /** The step once its inputs are known to be good. */
 export async function runWith(settings: Settings, startedAt: number, secrets: Secrets): Promise<void> {
@@ -54,21 +54,20 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
   }
 }
 
-/** Dry run: print what would be sent, send nothing. */
+/** Dry run: print what would be sent, send nothing; the summary says the same. */
 async function tellDryRun(settings: Settings, io: Runner): Promise<void> {
   const api = `${settings.platformUrl}/data/foundation/flowservice`;
+  const plans: string[] = [];
   for (const runId of settings.runIds) {
-    io.info(
+    plans.push(
       settings.retrigger
-        ? `Dry run: nothing is sent. Run ${runId} would be read, then re-triggered with POST ${api}/runs/${runId}/action?op=re-trigger.`
-        : `Dry run: nothing is sent. Run ${runId} would be read with GET ${api}/runs/${runId}.`,
+        ? `Run ${runId} would be read, then re-triggered with POST ${api}/runs/${runId}/action?op=re-trigger.`
+        : `Run ${runId} would be read with GET ${api}/runs/${runId}.`,
     );
   }
   for (const flowId of settings.flowIds) {
     if (typeof settings.windowStart !== 'number') {
-      io.info(
-        `Dry run: nothing is sent. The window of flow ${flowId} would start where its last successful run's window ended.`,
-      );
+      plans.push(`The window of flow ${flowId} would start where its last successful run's window ended.`);
       continue;
     }
     const request = buildRunRequest({ ...settings, flowId, windowStart: settings.windowStart });
@@ -76,6 +75,8 @@ async function tellDryRun(settings: Settings, io: Runner): Promise<void> {
     io.info(JSON.stringify(request, null, 2));
     await io.summary(renderSummary({ settings, flowId, dryRunRequest: request }));
   }
+  for (const plan of plans) io.info(`Dry run: nothing is sent. ${plan}`);
+  if (plans.length > 0) await io.summary(renderDryRunPlans(plans));
 }
 
 /** SIGINT/SIGTERM (the job was cancelled) abort whatever is in flight. */

@@ -18,6 +18,11 @@ export interface RunStory extends FlowStory {
 
 const ICON: Record<Outcome, string> = { success: '✅', failure: '❌', partial: '⚠️', pending: '⏳' };
 
+/** Markdown for a dry run that has no request body to show: what would be asked, one line each. */
+export function renderDryRunPlans(plans: string[]): string {
+  return ['### 🧪 Dry run: nothing was sent', '', ...plans.map((p) => `- ${esc(p)}`), ''].join('\n');
+}
+
 /** Markdown for a step that stopped at its inputs: each bad input, and that nothing was sent. */
 export function renderBadInput(problems: string[]): string {
   return [

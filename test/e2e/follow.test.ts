@@ -144,6 +144,17 @@ describe('attaching to a run that exists', () => {
     expect(result.outputs['run-id']).toBe(runId);
   });
 
+  it('in a dry run, says what it would ask, in the log and the summary, and sends nothing', async () => {
+    await emulate();
+    const result = await runAction(following(FAILED_ID, { 're-trigger': 'true', 'dry-run': 'true' }));
+    expect(result.code).toBe(0);
+    expect(emulator.requests).toEqual([]);
+    expect(result.stdout).toContain(`Run ${FAILED_ID} would be read, then re-triggered with POST`);
+    expect(result.summary).toContain('Dry run: nothing was sent');
+    expect(result.summary).toContain(`/runs/${FAILED_ID}/action?op=re-trigger`);
+    expectClean(result);
+  });
+
   it('refuses re-trigger without run-id', async () => {
     await emulate();
     const result = await runAction(baseInputs(emulator, { 're-trigger': 'true' }));

@@ -76,6 +76,13 @@ export interface FlowScenario extends RunScenario {
   details?: FlowDetails;
   /** Refuse `GET /flows/{id}` with this status (403: FLOW-1403-403 "Not authorised to read flows"). */
   flowReadStatus?: number;
+  /** How run answers spell the etag key: `etag` (default, as the tutorials do) or `eTag` (as some answers do). */
+  etagKey?: 'etag' | 'eTag';
+  /**
+   * IDs of the runs the emulator makes of this flow, in order (then random UUIDs): lets a test make the
+   * service answer with an ID of its choosing, a malformed or hostile one included.
+   */
+  runIds?: string[];
 }
 
 export interface Fault {
@@ -436,8 +443,8 @@ export class Emulator {
     if (refused) return refused;
     const run = this.newRun(body.flowId as string, params);
     const shape = flow.createShape ?? 'items';
-    if (shape === 'items') return { status: 201, body: { items: [{ id: run.id, etag: run.etag }] } };
-    if (shape === 'flat') return { status: 201, body: { id: run.id, etag: run.etag } };
+    if (shape === 'items') return { status: 201, body: { items: [this.idAndEtag(run)] } };
+    if (shape === 'flat') return { status: 201, body: this.idAndEtag(run) };
     return { status: 201, body: this.runBody(run, 'scheduled') };
   }
 
@@ -458,8 +465,8 @@ export class Emulator {
     }
     const run = this.newRun(original.flowId, { ...original.params }, original);
     const shape = this.flows.get(run.flowId)?.retriggerShape ?? 'flat';
-    if (shape === 'flat') return { status: 201, body: { id: run.id, etag: run.etag } };
-    if (shape === 'items') return { status: 201, body: { items: [{ id: run.id, etag: run.etag }] } };
+    if (shape === 'flat') return { status: 201, body: this.idAndEtag(run) };
+    if (shape === 'items') return { status: 201, body: { items: [this.idAndEtag(run)] } };
     return { status: 200, body: this.runBody(run, 'scheduled') };
   }
 
@@ -468,7 +475,7 @@ export class Emulator {
     const attempt = this.attemptsMade.get(flowId) ?? 0;
     this.attemptsMade.set(flowId, attempt + 1);
     const run: EmulatedRun = {
-      id: randomUUID(),
+      id: this.flows.get(flowId)?.runIds?.[attempt] ?? randomUUID(),
       flowId,
       createdAt: Date.now(),
       params,
@@ -483,6 +490,15 @@ export class Emulator {
     }
     this.runs.set(run.id, run);
     return run;
+  }
+
+  /** `{id, etag}` as a run request's short answers carry it, with the flow's spelling of `etag`. */
+  private idAndEtag(run: EmulatedRun): Record<string, string> {
+    return { id: run.id, [this.etagKeyOf(run)]: run.etag };
+  }
+
+  private etagKeyOf(run: EmulatedRun): 'etag' | 'eTag' {
+    return this.flows.get(run.flowId)?.etagKey ?? 'etag';
   }
 
   private read(id: string): Answer {
@@ -565,7 +581,7 @@ export class Emulator {
       imsOrgId: this.orgId,
       flowId: run.flowId,
       ...(run.paramsHidden ? {} : { params: run.params }),
-      etag: run.etag,
+      [this.etagKeyOf(run)]: run.etag,
       metrics: {
         statusSummary: { status, ...(final && scenario.errors ? { errors: scenario.errors } : {}) },
         ...(final

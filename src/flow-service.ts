@@ -172,7 +172,7 @@ export class FlowServiceClient {
       let lost: string;
       try {
         const res = await this.call('POST', request.path, { body: request.body ?? '', retry: 'unacted', signal });
-        if (res.status === 200 || res.status === 201) return parseRunAnswer(res, request.what);
+        if (res.status === 200 || res.status === 201) return startedRun(res, request.what);
         if (!UNKNOWN_OUTCOME_STATUS.has(res.status)) throw serviceError(res, request.action);
         lost = serviceError(res, request.action).message;
       } catch (error) {
@@ -309,6 +309,22 @@ function isMadeBy(run: Run, request: StartRequest, sinceMs: number): boolean {
   }
   const startTime = run.params?.startTime;
   return request.startTime === undefined || startTime === undefined || Number(startTime) === request.startTime;
+}
+
+/**
+ * The run a 200/201 answer names. The service accepted the request, so an answer we cannot read
+ * (not a run, or an ID that is not one) is a run that may exist, never "no run was started".
+ */
+function startedRun(res: Answer, what: string): Run {
+  try {
+    return parseRunAnswer(res, what);
+  } catch (error) {
+    if (!(error instanceof ServiceError)) throw error;
+    throw new UnknownOutcomeError(
+      `${error.message}. The service accepted the request, so a run may exist.`,
+      res.status,
+    );
+  }
 }
 
 function capitalize(text: string): string {

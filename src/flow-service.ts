@@ -182,7 +182,14 @@ export class FlowServiceClient {
       this.options.log.warning(
         `The answer to ${request.what} was lost (${lost}). Looking for the run it may have made before deciding to send it again.`,
       );
-      const found = await this.lookForNewRun(request, firstSentAt - CLOCK_SKEW_MS, lost, signal);
+      const found = await this.lookForNewRun(request, firstSentAt - CLOCK_SKEW_MS, lost, signal).catch((error) => {
+        // Whatever stops the looking (a token IMS will not renew, a cancel), the run may exist all the same.
+        if (error instanceof UnknownOutcomeError) throw error;
+        throw new UnknownOutcomeError(
+          `The answer to ${request.what} was lost (${lost}), and looking for the run it may have made failed: ` +
+            `${sentence(error)} A run may exist.`,
+        );
+      });
       if (found) {
         this.options.log.info(`Found run ${found.id}, made by the request whose answer was lost: following it.`);
         return found;
@@ -325,6 +332,12 @@ function startedRun(res: Answer, what: string): Run {
       res.status,
     );
   }
+}
+
+/** An error's message as a sentence that ends with a full stop. */
+function sentence(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function capitalize(text: string): string {

@@ -271,7 +271,7 @@ export class FlowServiceClient {
       renewed = await tokenStep(() => this.options.tokens.renew(token, signal));
     } catch (error) {
       if (error instanceof AuthError)
-        throw new AuthError(`${error.message} ${serviceError(res, 'accept the token').message}`);
+        throw new AuthError(`${sentence(error)} ${serviceError(res, 'accept the token').message}`);
       throw error;
     }
     this.options.log.info('Platform no longer accepts the access token (401): minted a new one.');

@@ -128,7 +128,7 @@ export function makeCase(seed: number): CampaignCase {
   const requestTimeoutMs = r.pick([300, 500, 800]);
   const c: CampaignCase = {
     seed,
-    flows: Array.from({ length: flowCount }, () => makeFlow(r)),
+    flows: uniqueRunIds(Array.from({ length: flowCount }, () => makeFlow(r))),
     separator: r.pick(['\n', ', '] as const),
     wait: r.chance(0.65),
     timeoutMs: r.pick([2000, 2500, 3000, 3500, 4000]),
@@ -183,6 +183,21 @@ function makeFlow(r: Random): CaseFlow {
   if (badId) scenario.runIds = [r.pick(MALFORMED_RUN_IDS)];
   else if (r.chance(0.1)) scenario.runIds = [r.pick(ODD_RUN_IDS)];
   return { id: r.uuid(), scenario, final, badId };
+}
+
+/** Two runs with one ID would be one run to the emulator: a later flow drawing a taken ID gets random ones. */
+function uniqueRunIds(flows: CaseFlow[]): CaseFlow[] {
+  const taken = new Set<string>();
+  for (const flow of flows) {
+    const id = flow.scenario.runIds?.[0];
+    if (id === undefined) continue;
+    if (taken.has(id)) {
+      delete flow.scenario.runIds;
+      flow.badId = false;
+    }
+    taken.add(id);
+  }
+  return flows;
 }
 
 /**

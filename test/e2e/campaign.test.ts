@@ -172,17 +172,20 @@ function check(
     if (line.includes('##[')) fail(`a ##[ marker in the log: ${JSON.stringify(line)}`);
   }
 
-  // No request after the step's deadline (its start is before the first request), or after its final error.
+  // No request under way after the step's deadline (the step started before its first request), or
+  // after its final error: none sent then, and none left open.
   const requests = emulator.requests;
   const first = requests[0]?.at;
   for (const q of requests) {
-    if (first !== undefined && q.at > first + c.timeoutMs + JITTER_MS) {
+    const closedAt = q.closedAt ?? seen.endedAt;
+    if (first !== undefined && closedAt > first + c.timeoutMs + JITTER_MS) {
       fail(
-        `${q.method} ${q.route} came ${q.at - first} ms after the first request, past the ${c.timeoutMs} ms timeout`,
+        `${q.method} ${q.route} (sent ${q.at - first} ms after the first request) was still open ` +
+          `${closedAt - first} ms after it, past the ${c.timeoutMs} ms timeout`,
       );
     }
-    if (seen.errorAt !== undefined && q.at > seen.errorAt + JITTER_MS) {
-      fail(`${q.method} ${q.route} came ${q.at - seen.errorAt} ms after the final error`);
+    if (seen.errorAt !== undefined && closedAt > seen.errorAt + JITTER_MS) {
+      fail(`${q.method} ${q.route} was under way ${closedAt - seen.errorAt} ms after the final error`);
     }
   }
 

@@ -154,6 +154,8 @@ export interface RecordedRequest {
   body: string;
   status: number | 'reset';
   at: number;
+  /** When the exchange ended: answered, reset, or given up by the client (epoch ms). */
+  closedAt?: number;
 }
 
 export interface EmulatedRun {
@@ -304,6 +306,7 @@ export class Emulator {
       at: Date.now(),
     };
     this.requests.push(record);
+    res.on('close', () => (record.closedAt = Date.now()));
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);

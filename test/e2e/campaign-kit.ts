@@ -100,6 +100,8 @@ export interface CaseFlow {
 
 export interface CampaignCase {
   seed: number;
+  /** Unlike any text of the action's own, so that any piece of it in the log is a leak. */
+  clientSecret: string;
   flows: CaseFlow[];
   /** How the flow IDs are joined in the `flow-id` input. */
   separator: '\n' | ', ';
@@ -128,6 +130,8 @@ export function makeCase(seed: number): CampaignCase {
   const requestTimeoutMs = r.pick([300, 500, 800]);
   const c: CampaignCase = {
     seed,
+    // Some with characters a form must encode: an echoed form then holds the secret in another spelling.
+    clientSecret: r.chance(0.5) ? `cs-${r.uuid()}` : `cs+${r.uuid()}/=`,
     flows: uniqueRunIds(Array.from({ length: flowCount }, () => makeFlow(r))),
     separator: r.pick(['\n', ', '] as const),
     wait: r.chance(0.65),
@@ -262,6 +266,25 @@ function makeFault(r: Random, route: Route, requestTimeoutMs: number): Fault {
   if (route === 'read') kinds.push(() => ({ route, status: r.pick([403, 404]), body: adobeBody(404) }));
   // Acted on, then answered with a body that is not what was asked for.
   kinds.push(() => ({ route, malformed: r.pick(['<html>##[error]gateway</html>', '{"items":[{}]}', text()]) }));
+  // A service that echoes the secrets it was sent: at the start of its text, or where the action's cut
+  // at 200 or 500 characters (an excerpt, a line of service text) would split the token or the secret.
+  const pad = () => 'x'.repeat(r.pick(route === 'token' ? [0, 395, 405] : [0, 150, 160, 445, 455]));
+  if (route === 'token') {
+    kinds.push(() => ({
+      route,
+      status: r.pick([400, 401]),
+      echo: true,
+      body: JSON.stringify({ error: 'invalid_request', error_description: `${pad()}got {request}` }),
+    }));
+  } else {
+    kinds.push(() => ({
+      route,
+      status: r.pick([400, 403, 404, 500]),
+      echo: true,
+      body: JSON.stringify({ error_code: '400050', message: `${pad()}token {authorization} is not valid` }),
+    }));
+    kinds.push(() => ({ route, echo: true, malformed: `${pad()}{authorization}` }));
+  }
   return r.pick(kinds)();
 }
 

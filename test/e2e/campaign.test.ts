@@ -86,6 +86,7 @@ afterAll(() => {
 async function runCase(c: CampaignCase): Promise<void> {
   const now = Date.now();
   const emulator = await startEmulator({
+    clientSecret: c.clientSecret,
     flows: Object.fromEntries(c.flows.map((f) => [f.id, f.scenario])),
     tokenUses: c.tokenUses,
     listDelayMs: c.listDelayMs,
@@ -119,7 +120,7 @@ async function runCase(c: CampaignCase): Promise<void> {
         }),
     });
     const endedAt = Date.now();
-    const violations = check(c, emulator, result, { givenToken, errorAt, endedAt });
+    const violations = check(c, emulator, result, { errorAt, endedAt });
     if (violations.length > 0) {
       expect.fail(
         [
@@ -148,7 +149,7 @@ function check(
   c: CampaignCase,
   emulator: Emulator,
   result: ActionResult,
-  seen: { givenToken: string; errorAt: number | undefined; endedAt: number },
+  seen: { errorAt: number | undefined; endedAt: number },
 ): string[] {
   const broken: string[] = [];
   const fail = (message: string) => broken.push(message);
@@ -160,9 +161,11 @@ function check(
   if (result.ms > c.timeoutMs + END_SLACK_MS) fail(`the step took ${result.ms} ms with a ${c.timeoutMs} ms timeout`);
 
   // Nothing secret anywhere but in the add-mask commands.
-  const secrets = [emulator.clientSecret, ...emulator.tokensMintedList, seen.givenToken].filter(Boolean);
+  const secrets = [...new Set([emulator.clientSecret, ...emulator.tokensMintedList])];
   const leaked = leakedSecrets(result, secrets);
   if (leaked.length > 0) fail(`secrets leaked: ${leaked.length}`);
+  const pieces = leakedPieces(result, secrets);
+  if (pieces.length > 0) fail(`pieces of secrets leaked: ${pieces.join(', ')}`);
 
   // No stack trace, no workflow command but the action's own, no old-style marker anywhere.
   const log = `${result.stdout}\n${result.stderr}`;
@@ -266,6 +269,30 @@ function check(
     faults: emulator.faultsApplied.length,
   });
   return broken;
+}
+
+/**
+ * Pieces of secrets (10 characters of their random part) in the log, outputs or summary: a secret cut
+ * by a length limit is no longer masked whole, and its first half is still half a secret.
+ */
+function leakedPieces(result: ActionResult, secrets: string[]): string[] {
+  const log = result.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
+  const places = [log, result.stderr, JSON.stringify(result.outputs), result.summary].join('\n');
+  const pieces: string[] = [];
+  for (const secret of secrets) {
+    const random = secret.replace(/^(eyJ-emulated-|eyJ-given-|cs-|cs\+)/, '');
+    for (let i = 0; i + 10 <= random.length; i++) {
+      const piece = random.slice(i, i + 10);
+      if (places.includes(piece)) {
+        pieces.push(JSON.stringify(piece));
+        break;
+      }
+    }
+  }
+  return pieces;
 }
 
 /**

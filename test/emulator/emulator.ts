@@ -102,6 +102,11 @@ export interface Fault {
   reset?: 'before' | 'after';
   /** Act, then answer 200/201 with this body instead of the real one. */
   malformed?: string;
+  /**
+   * In `body` and `malformed`, `{authorization}` becomes the request's Authorization header and
+   * `{request}` its body: a service that echoes what it was sent, secrets included.
+   */
+  echo?: boolean;
   /** Apply `delayMs` and `status` after acting (the run exists, the answer goes wrong) instead of before. */
   afterActing?: boolean;
 }
@@ -323,12 +328,16 @@ export class Emulator {
     };
 
     const fault = route === 'other' ? undefined : this.takeFault(route);
+    const echoed = (text = '') =>
+      fault?.echo
+        ? text.replaceAll('{authorization}', String(req.headers.authorization ?? '')).replaceAll('{request}', body)
+        : text;
     const pause = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : undefined);
     if (fault && !fault.afterActing) {
       // The client may leave during this pause; what follows acts all the same, like a real server.
       await pause(fault.delayMs);
       if (fault.reset === 'before') return reset();
-      if (fault.status) return send(fault.status, fault.body ?? '', fault.headers);
+      if (fault.status) return send(fault.status, echoed(fault.body), fault.headers);
     }
 
     let answer: Answer;
@@ -346,10 +355,10 @@ export class Emulator {
     }
     if (fault?.afterActing) {
       await pause(fault.delayMs);
-      if (fault.status) return send(fault.status, fault.body ?? '', fault.headers);
+      if (fault.status) return send(fault.status, echoed(fault.body), fault.headers);
     }
     if (fault?.reset === 'after') return reset();
-    if (fault?.malformed !== undefined && answer.status < 300) return send(answer.status, fault.malformed);
+    if (fault?.malformed !== undefined && answer.status < 300) return send(answer.status, echoed(fault.malformed));
     send(answer.status, answer.body);
   }
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { HttpClient } from './http.js';
 import type { Credentials } from './settings.js';
-import { excerpt, inert, parseJson } from './untrusted.js';
+import { excerpt, inert, parseJson, redactFromServiceText } from './untrusted.js';
 
 export interface TokenSource {
   /** The token to use now (minted on first call). */
@@ -36,7 +36,11 @@ export interface TokenSourceOptions {
 
 export function tokenSource(options: TokenSourceOptions): TokenSource {
   const { credentials } = options;
-  if (credentials.kind === 'access-token') return givenToken(credentials.accessToken);
+  if (credentials.kind === 'access-token') {
+    redactFromServiceText(credentials.accessToken);
+    return givenToken(credentials.accessToken);
+  }
+  redactFromServiceText(credentials.clientSecret);
   return mintedTokens(options, credentials.clientSecret, credentials.scopes);
 }
 
@@ -61,6 +65,7 @@ function mintedTokens(options: TokenSourceOptions, clientSecret: string, scopes:
     minted += 1;
     const value = await requestToken(options, clientSecret, scopes, signal);
     options.addSecret(value);
+    redactFromServiceText(value);
     return value;
   };
   return {

@@ -40,8 +40,18 @@ export function tokenSource(options: TokenSourceOptions): TokenSource {
     redactFromServiceText(credentials.accessToken);
     return givenToken(credentials.accessToken);
   }
-  redactFromServiceText(credentials.clientSecret);
+  // The token request sends the secret form-encoded; a service that echoes the form echoes that spelling.
+  for (const spelling of spellingsOf(credentials.clientSecret)) {
+    if (spelling !== credentials.clientSecret) options.addSecret(spelling);
+    redactFromServiceText(spelling);
+  }
   return mintedTokens(options, credentials.clientSecret, credentials.scopes);
+}
+
+/** A secret as it is, and as a form or a URL encodes it. */
+function spellingsOf(secret: string): string[] {
+  const form = new URLSearchParams({ s: secret }).toString().slice(2);
+  return [...new Set([secret, form, encodeURIComponent(secret)])];
 }
 
 function givenToken(token: string): TokenSource {

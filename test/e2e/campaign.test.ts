@@ -23,8 +23,8 @@ const JITTER_MS = 150;
 
 /** The workflow commands the action itself writes. */
 const OWN_COMMAND = /^::(add-mask|error|warning|notice|debug|group|endgroup)::/;
-/** Where the runner, or anything showing the log, could start a new line. */
-const LINE_BREAK = /\r\n|[\r\n\u2028\u2029\u0085]/;
+/** Where the runner, or anything showing the log, could start a new line besides the action's own \n. */
+const OTHER_BREAK = /[\r\u2028\u2029\u0085]/;
 
 interface Entry {
   flowId: string | null;
@@ -111,12 +111,16 @@ async function runCase(c: CampaignCase): Promise<void> {
       'platform-url': emulator.url,
       'ims-url': emulator.url,
     };
+    // When the first error annotation (they all come at the end) reached us: whole lines only.
     let errorAt: number | undefined;
+    let partial = '';
     const result = await runAction(inputs, {
       timeoutMs: c.timeoutMs + END_SLACK_MS + 10_000,
       onStart: (child) =>
         child.stdout!.on('data', (chunk: Buffer) => {
-          if (errorAt === undefined && /^::error::/m.test(chunk.toString())) errorAt = Date.now();
+          const lines = (partial + chunk.toString()).split('\n');
+          partial = lines.pop()!;
+          if (errorAt === undefined && lines.some((l) => l.startsWith('::error::'))) errorAt = Date.now();
         }),
     });
     const endedAt = Date.now();
@@ -170,8 +174,12 @@ function check(
   // No stack trace, no workflow command but the action's own, no old-style marker anywhere.
   const log = `${result.stdout}\n${result.stderr}`;
   if (/\n\s+at .+:\d+:\d+/.test(log)) fail('a stack trace reached the log');
-  for (const line of log.split(LINE_BREAK)) {
-    if (/^\s*::/.test(line) && !OWN_COMMAND.test(line)) fail(`a stray workflow command: ${JSON.stringify(line)}`);
+  for (const line of log.split('\n')) {
+    // Only a whole line the action wrote can be its own command; whatever follows another break is text.
+    const [head = '', ...rest] = line.split(OTHER_BREAK);
+    if (/^\s*::/.test(head) && !OWN_COMMAND.test(head)) fail(`a stray workflow command: ${JSON.stringify(line)}`);
+    if (rest.some((part) => /^\s*::/.test(part)))
+      fail(`a workflow command after a line break: ${JSON.stringify(line)}`);
     if (line.includes('##[')) fail(`a ##[ marker in the log: ${JSON.stringify(line)}`);
   }
 

@@ -106,6 +106,8 @@ export interface CampaignCase {
   /** How the flow IDs are joined in the `flow-id` input. */
   separator: '\n' | ', ';
   wait: boolean;
+  /** At most this many run requests at once. */
+  maxConcurrency: number;
   timeoutMs: number;
   requestTimeoutMs: number;
   pollMs: number;
@@ -135,6 +137,7 @@ export function makeCase(seed: number): CampaignCase {
     flows: uniqueRunIds(Array.from({ length: flowCount }, () => makeFlow(r))),
     separator: r.pick(['\n', ', '] as const),
     wait: r.chance(0.65),
+    maxConcurrency: r.int(1, 5),
     timeoutMs: r.pick([2000, 2500, 3000, 3500, 4000]),
     requestTimeoutMs,
     pollMs: r.int(50, 300),
@@ -151,15 +154,22 @@ export function makeCase(seed: number): CampaignCase {
     const count = r.int(1, 6);
     for (let i = 0; i < count; i++) c.history.push(historyRun(r, r.pick(c.flows).id));
   }
-  // A third of the cases have no faults, so the campaign also shows plain runs end right.
-  const rate = r.pick([0, 0, 0.1, 0.25, 0.5]);
-  if (rate > 0) {
+  // A third of the cases have no faults, so the campaign also shows plain runs end right. In the others
+  // each route is spoilt at its own rate: a lost run request with healthy lists must find its run.
+  if (r.chance(2 / 3)) {
     for (const [route, span] of Object.entries(FAULTY_ROUTES) as Array<[keyof typeof FAULTY_ROUTES, number]>) {
+      const rate = r.pick([0, 0.1, 0.25, 0.5]);
       const list = Array.from({ length: span }, () =>
         r.chance(rate) ? makeFault(r, route, requestTimeoutMs) : undefined,
       );
       if (list.some(Boolean)) c.faults[route] = list;
     }
+  }
+  // Some cases lose the first run request's answer with lists that work: the run must be found and followed.
+  if (r.chance(0.15)) {
+    c.faults.create = [lostAfterActing(r, 'create', requestTimeoutMs), ...(c.faults.create ?? []).slice(1)];
+    delete c.faults.list;
+    c.listDelayMs = undefined;
   }
   return c;
 }
@@ -250,10 +260,9 @@ function makeFault(r: Random, route: Route, requestTimeoutMs: number): Fault {
     () => ({ route, delayMs: requestTimeoutMs + r.int(200, 900) }),
   ];
   if (route === 'create') {
-    kinds.push(() => {
-      const status = r.pick([500, 502, 504]);
-      return { route, status, afterActing: true, body: adobeBody(status) };
-    });
+    // Answers lost after the run was made, thrice as likely: the step must find the run, not make another.
+    const lost = () => lostAfterActing(r, route, requestTimeoutMs);
+    kinds.push(lost, lost, lost);
     kinds.push(() => ({ route, status: 400, body: adobeBody(400) }));
   }
   if (route === 'token') {
@@ -288,10 +297,25 @@ function makeFault(r: Random, route: Route, requestTimeoutMs: number): Fault {
   return r.pick(kinds)();
 }
 
+/** An answer lost after the service acted: a 5xx, a dropped connection, or one slower than request-timeout. */
+function lostAfterActing(r: Random, route: Route, requestTimeoutMs: number): Fault {
+  const status = r.pick([500, 502, 504]);
+  return r.pick<Fault>([
+    {
+      route,
+      status,
+      afterActing: true,
+      body: JSON.stringify({ error_code: `${status}050`, message: r.pick(HOSTILE_TEXT) }),
+    },
+    { route, reset: 'after' },
+    { route, delayMs: requestTimeoutMs + r.int(200, 900) },
+  ]);
+}
+
 /** One line per fact of the case, hostile text shown escaped, for the report of a failing case. */
 export function describeCase(c: CampaignCase): string {
   const lines = [
-    `seed ${c.seed}: ${c.flows.length} flow(s), wait ${c.wait}, timeout ${c.timeoutMs} ms, request-timeout ` +
+    `seed ${c.seed}: ${c.flows.length} flow(s) (max-concurrency ${c.maxConcurrency}), wait ${c.wait}, timeout ${c.timeoutMs} ms, request-timeout ` +
       `${c.requestTimeoutMs} ms, poll ${c.pollMs} ms, fail-on-partial ${c.failOnPartial}, ` +
       `${c.givenToken ? 'given access-token' : 'minted token'}${c.tokenUses ? `, token dies after ${c.tokenUses} uses` : ''}` +
       `${c.listDelayMs ? `, lists lag ${c.listDelayMs} ms` : ''}${c.pageSize ? `, page size ${c.pageSize}` : ''}`,

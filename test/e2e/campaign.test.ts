@@ -4,8 +4,8 @@
 // no secret and no workflow command of the service's making in the log, the exit code says what
 // happened, the step ends at its timeout and sends nothing after its final error.
 //
-//   npm test                                  64 cases from seed 1, five at a time
-//   CAMPAIGN_CASES=500 npm run soak           a soak from a random seed (printed)
+//   npm test                                  80 cases from seed 1, five at a time
+//   npm run soak                              500 cases from a random seed (printed); CAMPAIGN_CASES=n for n
 //   CAMPAIGN_SEED=123 CAMPAIGN_CASES=1 npx vitest run test/e2e/campaign.test.ts   replays case 123
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifyStatus } from '../../src/status.ts';
@@ -14,7 +14,7 @@ import { startEmulator, type Emulator } from '../emulator/emulator.ts';
 import { describeCase, makeCase, titleOf, type CampaignCase } from './campaign-kit.ts';
 import { leakedSecrets, runAction, type ActionResult } from './harness.ts';
 
-const CASES = Number(process.env.CAMPAIGN_CASES ?? 64);
+const CASES = Number(process.env.CAMPAIGN_CASES ?? 80);
 const SEED = seedFromEnv(process.env.CAMPAIGN_SEED);
 /** How long past its timeout a step may take to end (start-up of node on a busy runner, the summary). */
 const END_SLACK_MS = 3000;
@@ -43,6 +43,8 @@ interface Tally {
   adopted: number;
   malformedRejected: number;
   faults: number;
+  /** The case's end was certain (no faults), and so was checked against the exit code. */
+  certain: boolean;
 }
 const tallies: Tally[] = [];
 
@@ -79,6 +81,7 @@ afterAll(() => {
     `fault campaign: ${tallies.length} cases from seed ${SEED}; exit codes ${JSON.stringify(codes)}; ` +
       `${sum('faults')} faults applied; ${sum('adopted')} runs adopted after a lost answer; ` +
       `${sum('unsure')} flows ended "a run may exist"; ${sum('malformedRejected')} malformed answers rejected; ` +
+      `${sum('certain')} cases of certain end; ` +
       `longest end past the timeout ${worst} ms`,
   );
 });
@@ -104,6 +107,7 @@ async function runCase(c: CampaignCase): Promise<void> {
       'org-id': emulator.orgId,
       'window-start': '24h',
       wait: String(c.wait),
+      'max-concurrency': String(c.maxConcurrency),
       timeout: `${c.timeoutMs}ms`,
       'request-timeout': `${c.requestTimeoutMs}ms`,
       'poll-interval': `${c.pollMs}ms`,
@@ -266,6 +270,12 @@ function check(
   if (expected !== undefined && result.code !== expected)
     fail(`a case without faults ended ${result.code}, not ${expected}`);
 
+  if (process.env.CAMPAIGN_VERBOSE) {
+    const applied = emulator.faultsApplied.map((f) => `${f.route}: ${f.kind}`).join('; ');
+    console.log(
+      `case ${c.seed}: exit ${result.code} in ${result.ms} ms; ${JSON.stringify(entries)}; faults: ${applied}`,
+    );
+  }
   tallies.push({
     seed: c.seed,
     code: result.code,
@@ -275,6 +285,7 @@ function check(
     adopted: (result.stdout.match(/^Found run /gm) ?? []).length,
     malformedRejected,
     faults: emulator.faultsApplied.length,
+    certain: expected !== undefined,
   });
   return broken;
 }

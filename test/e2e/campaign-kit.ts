@@ -70,6 +70,10 @@ export const MALFORMED_RUN_IDS = [
   'x'.repeat(200),
 ] as const;
 
+/** Etags the action must reject (they cannot be one token of visible ASCII), and odd ones it may keep. */
+const BAD_ETAGS = ['"x"\n::error::after a line feed', '"x"\u2028::error::y', 'two words', ''] as const;
+const ODD_ETAGS = ['"::error::etag"', '##[error]etag', 'W/"weak"'] as const;
+
 /** Odd run IDs that are still IDs (letters, digits, . _ -). */
 const ODD_RUN_IDS = ['Run_1.a-b', '0', 'ABCDEF0123456789ABCDEF0123'] as const;
 
@@ -94,7 +98,7 @@ export interface CaseFlow {
   scenario: FlowScenario;
   /** The status the run ends with (the last of `statuses`), or undefined: it never ends. */
   final: string | undefined;
-  /** Its run's ID is malformed: the action must reject the answer that carries it. */
+  /** Its run's ID (or etag) is malformed: the action must reject the answer that carries it. */
   badId: boolean;
 }
 
@@ -193,9 +197,14 @@ function makeFlow(r: Random): CaseFlow {
   }
   if (r.chance(0.2)) scenario.failedInfo = [{ code: r.pick(HOSTILE_TEXT), message: r.pick(HOSTILE_TEXT) }];
   if (r.chance(0.2)) scenario.manifest = true;
-  const badId = r.chance(0.12);
+  let badId = r.chance(0.12);
   if (badId) scenario.runIds = [r.pick(MALFORMED_RUN_IDS)];
   else if (r.chance(0.1)) scenario.runIds = [r.pick(ODD_RUN_IDS)];
+  const etag = r.next();
+  if (etag < 0.05) {
+    scenario.etags = [r.pick(BAD_ETAGS)];
+    badId = true; // the answer that names the run cannot be used, whatever its ID
+  } else if (etag < 0.1) scenario.etags = [r.pick(ODD_ETAGS)];
   return { id: r.uuid(), scenario, final, badId };
 }
 
@@ -207,7 +216,7 @@ function uniqueRunIds(flows: CaseFlow[]): CaseFlow[] {
     if (id === undefined) continue;
     if (taken.has(id)) {
       delete flow.scenario.runIds;
-      flow.badId = false;
+      flow.badId = (BAD_ETAGS as readonly string[]).includes(flow.scenario.etags?.[0] ?? 'none');
     }
     taken.add(id);
   }
@@ -324,7 +333,8 @@ export function describeCase(c: CampaignCase): string {
     const s = f.scenario;
     lines.push(
       `  flow ${f.id}: ${s.createShape}/${s.etagKey}, statuses ${JSON.stringify(s.statuses)}` +
-        `${s.runIds ? `, run ID ${JSON.stringify(s.runIds[0])}` : ''}${s.errors ? ', with errors' : ''}`,
+        `${s.runIds ? `, run ID ${JSON.stringify(s.runIds[0])}` : ''}` +
+        `${s.etags ? `, etag ${JSON.stringify(s.etags[0])}` : ''}${s.errors ? ', with errors' : ''}`,
     );
   }
   for (const h of c.history) lines.push(`  history: ${JSON.stringify(h)}`);

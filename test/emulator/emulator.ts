@@ -83,6 +83,8 @@ export interface FlowScenario extends RunScenario {
    * service answer with an ID of its choosing, a malformed or hostile one included.
    */
   runIds?: string[];
+  /** Etags of the runs the emulator makes of this flow, in order (then quoted random UUIDs). */
+  etags?: string[];
 }
 
 export interface Fault {
@@ -491,7 +493,7 @@ export class Emulator {
       flowId,
       createdAt: Date.now(),
       params,
-      etag: `"${randomUUID()}"`,
+      etag: this.flows.get(flowId)?.etags?.[attempt] ?? `"${randomUUID()}"`,
       reads: 0,
       attempt,
     };

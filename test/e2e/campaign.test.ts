@@ -39,6 +39,9 @@ interface Tally {
   code: number | null;
   ms: number;
   overrunMs: number;
+  /** How far the last exchange ended past the deadline bound, and past the final error (ms, may be < 0). */
+  pastDeadlineMs: number;
+  pastErrorMs: number;
   unsure: number;
   adopted: number;
   malformedRejected: number;
@@ -76,13 +79,16 @@ afterAll(() => {
     {},
   );
   const worst = Math.max(...tallies.map((t) => t.overrunMs));
+  const pastDeadline = Math.max(...tallies.map((t) => t.pastDeadlineMs));
+  const pastError = Math.max(...tallies.map((t) => t.pastErrorMs));
   const sum = (key: keyof Tally) => tallies.reduce((n, t) => n + Number(t[key]), 0);
   console.log(
     `fault campaign: ${tallies.length} cases from seed ${SEED}; exit codes ${JSON.stringify(codes)}; ` +
       `${sum('faults')} faults applied; ${sum('adopted')} runs adopted after a lost answer; ` +
       `${sum('unsure')} flows ended "a run may exist"; ${sum('malformedRejected')} malformed answers rejected; ` +
       `${sum('certain')} cases of certain end; ` +
-      `longest end past the timeout ${worst} ms`,
+      `longest end past the timeout ${worst} ms; latest exchange end ${pastDeadline} ms from the deadline, ` +
+      `${pastError} ms from the final error (${JITTER_MS} ms allowed)`,
   );
 });
 
@@ -178,6 +184,8 @@ function check(
   // No stack trace, no workflow command but the action's own, no old-style marker anywhere.
   const log = `${result.stdout}\n${result.stderr}`;
   if (/\n\s+at .+:\d+:\d+/.test(log)) fail('a stack trace reached the log');
+  // Node's own warnings (a listener leak, an unhandled rejection) would land on stderr.
+  if (result.stderr !== '') fail(`stderr is not empty: ${JSON.stringify(result.stderr.slice(0, 300))}`);
   for (const line of log.split('\n')) {
     // Only a whole line the action wrote can be its own command; whatever follows another break is text.
     const [head = '', ...rest] = line.split(OTHER_BREAK);
@@ -217,6 +225,9 @@ function check(
   }
   const runIdOutput =
     c.flows.length === 1 ? (entries[0]!.runId ?? undefined) : entries.map((e) => e.runId ?? '').join('\n');
+  if (c.flows.length === 1 && result.outputs.status !== (entries[0]!.status ?? undefined)) {
+    fail(`the status output ${JSON.stringify(result.outputs.status)} is not ${JSON.stringify(entries[0]!.status)}`);
+  }
   if (result.outputs['run-id'] !== runIdOutput) {
     fail(`the run-id output ${JSON.stringify(result.outputs['run-id'])} is not ${JSON.stringify(runIdOutput)}`);
   }
@@ -281,6 +292,11 @@ function check(
     code: result.code,
     ms: result.ms,
     overrunMs: Math.max(0, seen.endedAt - ((first ?? seen.endedAt) + c.timeoutMs)),
+    pastDeadlineMs: Math.max(-Infinity, ...requests.map((q) => (q.closedAt ?? seen.endedAt) - (first! + c.timeoutMs))),
+    pastErrorMs:
+      seen.errorAt === undefined
+        ? -Infinity
+        : Math.max(-Infinity, ...requests.map((q) => (q.closedAt ?? seen.endedAt) - seen.errorAt!)),
     unsure,
     adopted: (result.stdout.match(/^Found run /gm) ?? []).length,
     malformedRejected,

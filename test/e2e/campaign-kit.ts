@@ -120,6 +120,8 @@ export interface CampaignCase {
   givenToken: boolean;
   tokenUses: number | undefined;
   listDelayMs: number | undefined;
+  /** The job is cancelled (SIGTERM, as the runner does) this long after the step starts. */
+  cancelAfterMs: number | undefined;
   pageSize: number | undefined;
   /** Runs that exist before the step, by age in ms. */
   history: Array<Omit<ExistingRun, 'createdAt'> & { ageMs: number }>;
@@ -149,6 +151,7 @@ export function makeCase(seed: number): CampaignCase {
     givenToken: r.chance(0.3),
     tokenUses: r.chance(0.2) ? r.int(1, 6) : undefined,
     listDelayMs: r.chance(0.3) ? r.int(300, 3000) : undefined,
+    cancelAfterMs: undefined,
     pageSize: undefined,
     history: [],
     faults: {},
@@ -169,6 +172,7 @@ export function makeCase(seed: number): CampaignCase {
       if (list.some(Boolean)) c.faults[route] = list;
     }
   }
+  if (r.chance(0.08)) c.cancelAfterMs = r.int(200, c.timeoutMs - 200);
   // Some cases lose the first run request's answer with lists that work: the run must be found and followed.
   if (r.chance(0.15)) {
     c.faults.create = [lostAfterActing(r, 'create', requestTimeoutMs), ...(c.faults.create ?? []).slice(1)];
@@ -327,7 +331,8 @@ export function describeCase(c: CampaignCase): string {
     `seed ${c.seed}: ${c.flows.length} flow(s) (max-concurrency ${c.maxConcurrency}), wait ${c.wait}, timeout ${c.timeoutMs} ms, request-timeout ` +
       `${c.requestTimeoutMs} ms, poll ${c.pollMs} ms, fail-on-partial ${c.failOnPartial}, ` +
       `${c.givenToken ? 'given access-token' : 'minted token'}${c.tokenUses ? `, token dies after ${c.tokenUses} uses` : ''}` +
-      `${c.listDelayMs ? `, lists lag ${c.listDelayMs} ms` : ''}${c.pageSize ? `, page size ${c.pageSize}` : ''}`,
+      `${c.listDelayMs ? `, lists lag ${c.listDelayMs} ms` : ''}${c.pageSize ? `, page size ${c.pageSize}` : ''}` +
+      `${c.cancelAfterMs ? `, cancelled after ${c.cancelAfterMs} ms` : ''}`,
   ];
   for (const f of c.flows) {
     const s = f.scenario;
@@ -352,6 +357,7 @@ export function titleOf(c: CampaignCase): string {
   const odd = c.flows.filter((f) => f.badId).length;
   return (
     `${c.flows.length} flow(s), ${c.wait ? 'wait' : 'no wait'}, ${faults} fault(s)` +
-    `${odd ? `, ${odd} malformed run ID(s)` : ''}${c.givenToken ? ', given token' : ''}`
+    `${odd ? `, ${odd} malformed run ID(s)` : ''}${c.givenToken ? ', given token' : ''}` +
+    `${c.cancelAfterMs ? ', cancelled' : ''}`
   );
 }

@@ -72,10 +72,10 @@ function mintedTokens(options: TokenSourceOptions, clientSecret: string, scopes:
   let token: Promise<string> | undefined;
   let minted = 0;
   const mint = async (signal?: AbortSignal): Promise<string> => {
-    minted += 1;
     const value = await requestToken(options, clientSecret, scopes, signal);
     options.addSecret(value);
     redactFromServiceText(value);
+    minted += 1;
     return value;
   };
   return {

@@ -170,12 +170,26 @@ export class FlowServiceClient {
     const firstSentAt = this.now();
     for (let sent = 1; ; sent++) {
       let lost: string;
+      let unanswered = false;
       try {
-        const res = await this.call('POST', request.path, { body: request.body ?? '', retry: 'unacted', signal });
+        const res = await this.call('POST', request.path, {
+          body: request.body ?? '',
+          retry: 'unacted',
+          signal,
+          unanswered: (yes) => (unanswered = yes),
+        });
         if (res.status === 200 || res.status === 201) return startedRun(res, request.what);
         if (!UNKNOWN_OUTCOME_STATUS.has(res.status)) throw serviceError(res, request.action);
         lost = serviceError(res, request.action).message;
       } catch (error) {
+        // A cancel cuts the request short like a lost answer, and leaves no time to look for the run.
+        if (unanswered && signal?.aborted) {
+          const why = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+          throw new UnknownOutcomeError(
+            `${capitalize(request.what)} was cut short (${why}) after it was sent: the service may have made ` +
+              'a run all the same. A run may exist.',
+          );
+        }
         if (!(error instanceof NetworkError) || certainlyNotSent(error.code)) throw error;
         lost = error.message;
       }
@@ -252,10 +266,22 @@ export class FlowServiceClient {
   private async call(
     method: 'GET' | 'POST',
     path: string,
-    { body, retry, signal }: { body?: string; retry: RetryMode; signal?: AbortSignal },
+    {
+      body,
+      retry,
+      signal,
+      unanswered,
+    }: {
+      body?: string;
+      retry: RetryMode;
+      signal?: AbortSignal;
+      /** Told when a request goes out (true) and when its answer comes (false). */
+      unanswered?: (yes: boolean) => void;
+    },
   ): Promise<Answer> {
-    const send = (token: string) =>
-      this.options.http.send({
+    const send = async (token: string) => {
+      unanswered?.(true);
+      const res = await this.options.http.send({
         method,
         url: `${this.base}${path}`,
         headers: this.headers(token, body),
@@ -263,6 +289,9 @@ export class FlowServiceClient {
         retry,
         signal,
       });
+      unanswered?.(false);
+      return res;
+    };
     const token = await tokenStep(() => this.options.tokens.current(signal));
     const res = await send(token);
     if (res.status !== 401) return res;

@@ -170,19 +170,40 @@ export class FlowServiceClient {
     const firstSentAt = this.now();
     for (let sent = 1; ; sent++) {
       let lost: string;
+      let unanswered = false;
       try {
-        const res = await this.call('POST', request.path, { body: request.body ?? '', retry: 'unacted', signal });
-        if (res.status === 200 || res.status === 201) return parseRunAnswer(res, request.what);
+        const res = await this.call('POST', request.path, {
+          body: request.body ?? '',
+          retry: 'unacted',
+          signal,
+          unanswered: (yes) => (unanswered = yes),
+        });
+        if (res.status === 200 || res.status === 201) return startedRun(res, request.what);
         if (!UNKNOWN_OUTCOME_STATUS.has(res.status)) throw serviceError(res, request.action);
         lost = serviceError(res, request.action).message;
       } catch (error) {
+        // A cancel cuts the request short like a lost answer, and leaves no time to look for the run.
+        if (unanswered && signal?.aborted) {
+          const why = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+          throw new UnknownOutcomeError(
+            `${capitalize(request.what)} was cut short (${why}) after it was sent: the service may have made ` +
+              'a run all the same. A run may exist.',
+          );
+        }
         if (!(error instanceof NetworkError) || certainlyNotSent(error.code)) throw error;
         lost = error.message;
       }
       this.options.log.warning(
         `The answer to ${request.what} was lost (${lost}). Looking for the run it may have made before deciding to send it again.`,
       );
-      const found = await this.lookForNewRun(request, firstSentAt - CLOCK_SKEW_MS, lost, signal);
+      const found = await this.lookForNewRun(request, firstSentAt - CLOCK_SKEW_MS, lost, signal).catch((error) => {
+        // Whatever stops the looking (a token IMS will not renew, a cancel), the run may exist all the same.
+        if (error instanceof UnknownOutcomeError) throw error;
+        throw new UnknownOutcomeError(
+          `The answer to ${request.what} was lost (${lost}), and looking for the run it may have made failed: ` +
+            `${sentence(error)} A run may exist.`,
+        );
+      });
       if (found) {
         this.options.log.info(`Found run ${found.id}, made by the request whose answer was lost: following it.`);
         return found;
@@ -245,10 +266,22 @@ export class FlowServiceClient {
   private async call(
     method: 'GET' | 'POST',
     path: string,
-    { body, retry, signal }: { body?: string; retry: RetryMode; signal?: AbortSignal },
+    {
+      body,
+      retry,
+      signal,
+      unanswered,
+    }: {
+      body?: string;
+      retry: RetryMode;
+      signal?: AbortSignal;
+      /** Told when a request goes out (true) and when its answer comes (false). */
+      unanswered?: (yes: boolean) => void;
+    },
   ): Promise<Answer> {
-    const send = (token: string) =>
-      this.options.http.send({
+    const send = async (token: string) => {
+      unanswered?.(true);
+      const res = await this.options.http.send({
         method,
         url: `${this.base}${path}`,
         headers: this.headers(token, body),
@@ -256,6 +289,9 @@ export class FlowServiceClient {
         retry,
         signal,
       });
+      unanswered?.(false);
+      return res;
+    };
     const token = await tokenStep(() => this.options.tokens.current(signal));
     const res = await send(token);
     if (res.status !== 401) return res;
@@ -264,7 +300,7 @@ export class FlowServiceClient {
       renewed = await tokenStep(() => this.options.tokens.renew(token, signal));
     } catch (error) {
       if (error instanceof AuthError)
-        throw new AuthError(`${error.message} ${serviceError(res, 'accept the token').message}`);
+        throw new AuthError(`${sentence(error)} ${serviceError(res, 'accept the token').message}`);
       throw error;
     }
     this.options.log.info('Platform no longer accepts the access token (401): minted a new one.');
@@ -309,6 +345,28 @@ function isMadeBy(run: Run, request: StartRequest, sinceMs: number): boolean {
   }
   const startTime = run.params?.startTime;
   return request.startTime === undefined || startTime === undefined || Number(startTime) === request.startTime;
+}
+
+/**
+ * The run a 200/201 answer names. The service accepted the request, so an answer we cannot read
+ * (not a run, or an ID that is not one) is a run that may exist, never "no run was started".
+ */
+function startedRun(res: Answer, what: string): Run {
+  try {
+    return parseRunAnswer(res, what);
+  } catch (error) {
+    if (!(error instanceof ServiceError)) throw error;
+    throw new UnknownOutcomeError(
+      `${error.message}. The service accepted the request, so a run may exist.`,
+      res.status,
+    );
+  }
+}
+
+/** An error's message as a sentence that ends with a full stop. */
+function sentence(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function capitalize(text: string): string {

@@ -40,7 +40,15 @@ export interface TokenSourceOptions {
 export function tokenSource(options: TokenSourceOptions): TokenSource {
   const { credentials } = options;
   if (credentials.kind === 'access-token') return givenToken(credentials.accessToken);
+  // The token request sends the secret form-encoded; a service that echoes the form echoes that spelling.
+  for (const spelling of spellingsOf(credentials.clientSecret)) options.addSecret(spelling);
   return mintedTokens(options, credentials.clientSecret, credentials.scopes);
+}
+
+/** A secret as it is, and as a form or a URL encodes it. */
+function spellingsOf(secret: string): string[] {
+  const form = new URLSearchParams({ s: secret }).toString().slice(2);
+  return [...new Set([secret, form, encodeURIComponent(secret)])];
 }
 
 function givenToken(token: string): TokenSource {
@@ -61,9 +69,9 @@ function mintedTokens(options: TokenSourceOptions, clientSecret: string, scopes:
   let token: Promise<string> | undefined;
   let minted = 0;
   const mint = async (signal?: AbortSignal): Promise<string> => {
-    minted += 1;
     const value = await requestToken(options, clientSecret, scopes, signal);
     options.addSecret(value);
+    minted += 1;
     return value;
   };
   return {

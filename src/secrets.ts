@@ -1,5 +1,7 @@
 // Every secret the step holds: the inputs and each minted token. Masking tells the runner to hide
-// them in the log; redaction keeps them out of what the runner does not mask (summary, outputs).
+// them in the log; redaction keeps them out of what the runner does not mask (summary, outputs), and
+// out of service text before it is cut to length (untrusted.ts), where a cut would leave half of one.
+import { redactFromServiceText } from './untrusted.js';
 
 export class Secrets {
   private readonly values = new Set<string>();
@@ -14,6 +16,7 @@ export class Secrets {
   add(value: string): void {
     if (!value || this.values.has(value)) return;
     this.values.add(value);
+    redactFromServiceText(value);
     this.mask(value);
   }
 

@@ -7,9 +7,23 @@
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
-/** One line of at most `max` characters, with no control characters. */
+/**
+ * The step's secrets, as service text may echo them (a gateway quoting the Authorization header, IMS
+ * quoting the form). The runner masks whole values only: a secret must be redacted here, before the
+ * text is cut to length, or the cut leaves half of it to be printed.
+ */
+const secrets = new Set<string>();
+
+/** Marks a value as secret for every later inert(): it becomes `***` before any cut. */
+export function redactFromServiceText(value: string): void {
+  if (value) secrets.add(value);
+}
+
+/** One line of at most `max` characters, with no control characters and no secret of the step. */
 export function inert(text: unknown, max = 500): string {
-  const line = defuse(asText(text).replace(CONTROL, ' ').trim());
+  let raw = asText(text);
+  for (const secret of secrets) raw = raw.replaceAll(secret, '***');
+  const line = defuse(raw.replace(CONTROL, ' ').trim());
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 

@@ -76,6 +76,15 @@ export interface FlowScenario extends RunScenario {
   details?: FlowDetails;
   /** Refuse `GET /flows/{id}` with this status (403: FLOW-1403-403 "Not authorised to read flows"). */
   flowReadStatus?: number;
+  /** How run answers spell the etag key: `etag` (default, as the tutorials do) or `eTag` (as some answers do). */
+  etagKey?: 'etag' | 'eTag';
+  /**
+   * IDs of the runs the emulator makes of this flow, in order (then random UUIDs): lets a test make the
+   * service answer with an ID of its choosing, a malformed or hostile one included.
+   */
+  runIds?: string[];
+  /** Etags of the runs the emulator makes of this flow, in order (then quoted random UUIDs). */
+  etags?: string[];
 }
 
 export interface Fault {
@@ -95,6 +104,11 @@ export interface Fault {
   reset?: 'before' | 'after';
   /** Act, then answer 200/201 with this body instead of the real one. */
   malformed?: string;
+  /**
+   * In `body` and `malformed`, `{authorization}` becomes the request's Authorization header and
+   * `{request}` its body: a service that echoes what it was sent, secrets included.
+   */
+  echo?: boolean;
   /** Apply `delayMs` and `status` after acting (the run exists, the answer goes wrong) instead of before. */
   afterActing?: boolean;
 }
@@ -147,6 +161,8 @@ export interface RecordedRequest {
   body: string;
   status: number | 'reset';
   at: number;
+  /** When the exchange ended: answered, reset, or given up by the client (epoch ms). */
+  closedAt?: number;
 }
 
 export interface EmulatedRun {
@@ -297,6 +313,7 @@ export class Emulator {
       at: Date.now(),
     };
     this.requests.push(record);
+    res.on('close', () => (record.closedAt = Date.now()));
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
@@ -313,12 +330,16 @@ export class Emulator {
     };
 
     const fault = route === 'other' ? undefined : this.takeFault(route);
+    const echoed = (text = '') =>
+      fault?.echo
+        ? text.replaceAll('{authorization}', String(req.headers.authorization ?? '')).replaceAll('{request}', body)
+        : text;
     const pause = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : undefined);
     if (fault && !fault.afterActing) {
       // The client may leave during this pause; what follows acts all the same, like a real server.
       await pause(fault.delayMs);
       if (fault.reset === 'before') return reset();
-      if (fault.status) return send(fault.status, fault.body ?? '', fault.headers);
+      if (fault.status) return send(fault.status, echoed(fault.body), fault.headers);
     }
 
     let answer: Answer;
@@ -336,10 +357,10 @@ export class Emulator {
     }
     if (fault?.afterActing) {
       await pause(fault.delayMs);
-      if (fault.status) return send(fault.status, fault.body ?? '', fault.headers);
+      if (fault.status) return send(fault.status, echoed(fault.body), fault.headers);
     }
     if (fault?.reset === 'after') return reset();
-    if (fault?.malformed !== undefined && answer.status < 300) return send(answer.status, fault.malformed);
+    if (fault?.malformed !== undefined && answer.status < 300) return send(answer.status, echoed(fault.malformed));
     send(answer.status, answer.body);
   }
 
@@ -436,8 +457,8 @@ export class Emulator {
     if (refused) return refused;
     const run = this.newRun(body.flowId as string, params);
     const shape = flow.createShape ?? 'items';
-    if (shape === 'items') return { status: 201, body: { items: [{ id: run.id, etag: run.etag }] } };
-    if (shape === 'flat') return { status: 201, body: { id: run.id, etag: run.etag } };
+    if (shape === 'items') return { status: 201, body: { items: [this.idAndEtag(run)] } };
+    if (shape === 'flat') return { status: 201, body: this.idAndEtag(run) };
     return { status: 201, body: this.runBody(run, 'scheduled') };
   }
 
@@ -458,8 +479,8 @@ export class Emulator {
     }
     const run = this.newRun(original.flowId, { ...original.params }, original);
     const shape = this.flows.get(run.flowId)?.retriggerShape ?? 'flat';
-    if (shape === 'flat') return { status: 201, body: { id: run.id, etag: run.etag } };
-    if (shape === 'items') return { status: 201, body: { items: [{ id: run.id, etag: run.etag }] } };
+    if (shape === 'flat') return { status: 201, body: this.idAndEtag(run) };
+    if (shape === 'items') return { status: 201, body: { items: [this.idAndEtag(run)] } };
     return { status: 200, body: this.runBody(run, 'scheduled') };
   }
 
@@ -468,11 +489,11 @@ export class Emulator {
     const attempt = this.attemptsMade.get(flowId) ?? 0;
     this.attemptsMade.set(flowId, attempt + 1);
     const run: EmulatedRun = {
-      id: randomUUID(),
+      id: this.flows.get(flowId)?.runIds?.[attempt] ?? randomUUID(),
       flowId,
       createdAt: Date.now(),
       params,
-      etag: `"${randomUUID()}"`,
+      etag: this.flows.get(flowId)?.etags?.[attempt] ?? `"${randomUUID()}"`,
       reads: 0,
       attempt,
     };
@@ -483,6 +504,15 @@ export class Emulator {
     }
     this.runs.set(run.id, run);
     return run;
+  }
+
+  /** `{id, etag}` as a run request's short answers carry it, with the flow's spelling of `etag`. */
+  private idAndEtag(run: EmulatedRun): Record<string, string> {
+    return { id: run.id, [this.etagKeyOf(run)]: run.etag };
+  }
+
+  private etagKeyOf(run: EmulatedRun): 'etag' | 'eTag' {
+    return this.flows.get(run.flowId)?.etagKey ?? 'etag';
   }
 
   private read(id: string): Answer {
@@ -565,7 +595,7 @@ export class Emulator {
       imsOrgId: this.orgId,
       flowId: run.flowId,
       ...(run.paramsHidden ? {} : { params: run.params }),
-      etag: run.etag,
+      [this.etagKeyOf(run)]: run.etag,
       metrics: {
         statusSummary: { status, ...(final && scenario.errors ? { errors: scenario.errors } : {}) },
         ...(final

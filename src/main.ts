@@ -21,10 +21,10 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
   for (const warning of settings.warnings) io.warning(warning);
   if (settings.dryRun) return tellDryRun(settings, io);
 
-  // undici is the heaviest module: load it only now that the inputs are known to be good.
+  // Listening for a cancel first: the job may be cancelled while the HTTP stack loads.
+  const cancel = cancelOnSignals();
   const { HttpClient } = await import(/* webpackMode: "eager" */ './http.js');
   const deadline = startedAt + settings.timeoutMs;
-  const cancel = cancelOnSignals();
   const http: HttpClient = new HttpClient({
     requestTimeoutMs: settings.requestTimeoutMs,
     deadline,

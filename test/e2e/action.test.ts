@@ -170,6 +170,10 @@ describe('waiting for the run', () => {
     const runId = emulator.runsOf(FLOW_ID)[0]!.id;
     expect(result.outputs['run-id']).toBe(runId);
     expect(result.outputs.status).toBe('inProgress');
+    // README: after a timeout, run-id, etag, the last status, metrics and runs are all set.
+    expect(result.outputs.etag).toBe(emulator.runsOf(FLOW_ID)[0]!.etag);
+    expect(JSON.parse(result.outputs.metrics!)).toMatchObject({ statusSummary: { status: 'inProgress' } });
+    expect(JSON.parse(result.outputs.runs!)[0]).toMatchObject({ runId, status: 'inProgress' });
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toContain(`Run ${runId} did not finish within`);
     expect(result.errors[0]).toContain('goes on in Platform');
@@ -261,6 +265,8 @@ describe('bad input fails before any request, naming the input', () => {
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(message);
     expect(emulator.requests).toEqual([]);
+    expect(result.outputs).toEqual({}); // README: bad input sets no output
+    expect(result.summary).toContain('the inputs are not right');
     expectClean(result, override['access-token'] ?? emulator.clientSecret);
   });
 

@@ -59,3 +59,27 @@ describe('action.yml', () => {
     expect(updateReadme(readme, renderTables(actionText))).toBe(readme);
   });
 });
+
+describe("README's workflow snippets", () => {
+  const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+  const snippets = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  /** Every `with:` block of a step that uses this action, wherever it sits in the snippet. */
+  function withBlocks(node: unknown): Array<Record<string, unknown>> {
+    if (Array.isArray(node)) return node.flatMap(withBlocks);
+    if (!node || typeof node !== 'object') return [];
+    const step = node as Record<string, unknown>;
+    const own =
+      typeof step.uses === 'string' && /aep-flow-run-action|^\.\/?$/.test(step.uses) && step.with
+        ? [step.with as Record<string, unknown>]
+        : [];
+    return [...own, ...Object.values(step).flatMap(withBlocks)];
+  }
+
+  it('give this action only inputs it declares', () => {
+    const blocks = snippets.flatMap((text) => withBlocks(parse(text)));
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    const unknown = blocks.flatMap((b) => Object.keys(b)).filter((name) => !(name in action.inputs));
+    expect(unknown).toEqual([]);
+  });
+});

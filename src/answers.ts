@@ -3,6 +3,8 @@
 // diagnostics, and Adobe's error bodies. Everything here is untrusted on arrival: IDs are checked
 // against their documented form, and any text is made inert before it leaves this module.
 import { z } from 'zod';
+import { SERVICE_ID } from './ids.js';
+import { EARLIEST_TIME, LATEST_TIME } from './time.js';
 import { excerpt, inert, parseJson } from './untrusted.js';
 
 /** What an HTTP answer is to this module: no headers object of any client's making. */
@@ -12,8 +14,6 @@ export interface Answer {
   text: string;
 }
 
-/** Run and flow IDs are IDs, not free text: letters, digits and a few separators (UUIDs in practice). */
-export const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** An etag is a short visible-ASCII token such as "\"3c00a5b0-0000-0200-0000-6376a8b40000\"". */
 const ETAG = /^[\x21-\x7e]{1,200}$/;
 
@@ -243,8 +243,8 @@ function unixSeconds(value: unknown, perSecond = 1): number | undefined {
   if (typeof value !== 'number' && typeof value !== 'string') return undefined;
   if (typeof value === 'string' && !/^\d+$/.test(value.trim())) return undefined;
   const seconds = Math.floor(Number(value) / perSecond);
-  // 2000-01-01 to 2100-01-01: anything else is not a time this action could have sent.
-  return Number.isFinite(seconds) && seconds >= 946_684_800 && seconds < 4_102_444_800 ? seconds : undefined;
+  // Outside the years the inputs accept, it is not a time this action could have sent.
+  return Number.isFinite(seconds) && seconds >= EARLIEST_TIME && seconds < LATEST_TIME ? seconds : undefined;
 }
 
 function diagnosticsOf(body: RunBody): Diagnostics {

@@ -74,6 +74,11 @@ export interface LinkContext {
   sandboxName: string;
 }
 
+/** The link context of a step: `ui-tenant`, else the org ID. */
+export function linkFor(settings: { uiTenant?: string; orgId: string; sandboxName: string }): LinkContext {
+  return { tenant: settings.uiTenant || settings.orgId, sandboxName: settings.sandboxName };
+}
+
 export function runUrl(link: LinkContext, flowId: string, runId: string): string {
   return `https://experience.adobe.com/#/@${link.tenant}/sname:${link.sandboxName}/platform/source/dataflows/${flowId}/activity/${runId}`;
 }

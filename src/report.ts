@@ -6,6 +6,7 @@ import type { Flow, Run } from './answers.js';
 import {
   attemptsOf,
   judgeWaited,
+  linkFor,
   overallStatus,
   runEntry,
   storyStatus,
@@ -40,7 +41,7 @@ export class Report {
         ? settings.runIds.map((givenRunId) => ({ flowId: '', givenRunId }))
         : settings.flowIds.map((flowId) => ({ flowId }));
     this.several = this.stories.length > 1;
-    this.link = { tenant: settings.uiTenant, sandboxName: settings.sandboxName };
+    this.link = linkFor(settings);
   }
 
   /** Preflight read the flow: its name goes in the log and the summary. */

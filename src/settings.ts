@@ -1,6 +1,7 @@
 // Every input of action.yml read into one typed, validated `Settings` object, before any request.
 // A bad input fails here with a message that names the input; secrets are masked as they are read.
 import { z } from 'zod';
+import { SERVICE_ID, UUID } from './ids.js';
 import type { Credentials } from './ims.js';
 import { parseDuration, parseTime, TimeFormatError } from './time.js';
 
@@ -128,7 +129,6 @@ export interface InputSource {
   setSecret(value: string): void;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_TIMEOUT_MS = 7 * 86_400_000; // a self-hosted job runs 5 days at most
 
 type Ctx = z.core.$RefinementCtx;
@@ -206,8 +206,6 @@ function idList(form: RegExp, what: string, example: string) {
 }
 
 const EXAMPLE_ID = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
-/** A run ID as the Flow Service writes them (UUIDs in practice); never free text. */
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const headerSafe = /^[\x21-\x7e]+$/; // visible ASCII: anything else cannot travel in an HTTP header
 
@@ -261,7 +259,7 @@ const rawInputs = z.object({
     .regex(/^\d+$/, 'must be a whole number of run requests, such as 5')
     .transform(Number)
     .refine((n) => n >= 1 && n <= 50, 'must be from 1 to 50'),
-  'run-id': z.string().transform(idList(RUN_ID, 'run', `(such as ${EXAMPLE_ID})`)),
+  'run-id': z.string().transform(idList(SERVICE_ID, 'run', `(such as ${EXAMPLE_ID})`)),
   're-trigger': booleanInput,
   retries: z
     .string()

@@ -4,7 +4,7 @@ import type { Run, ServiceErrorEntry } from './answers.js';
 import { adviceOf, failedRecordsOf, type Advice } from './diagnosis.js';
 import type { RunRequest } from './flow-service.js';
 import { originText } from './history.js';
-import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
+import { linkFor, storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
 import type { Settings } from './settings.js';
 import { classifyStatus, type Outcome } from './status.js';
 import { formatDuration, isoSeconds } from './time.js';
@@ -35,13 +35,8 @@ export function renderBadInput(problems: string[]): string {
   ].join('\n');
 }
 
-/** The link context a step's settings give, when the caller has none of its own. */
-function linkOf(settings: Settings): LinkContext {
-  return { tenant: settings.uiTenant ?? settings.orgId, sandboxName: settings.sandboxName };
-}
-
 /** Markdown for the job summary of one flow: a table a person reads at a glance. */
-export function renderSummary(story: RunStory, link: LinkContext = linkOf(story.settings)): string {
+export function renderSummary(story: RunStory, link: LinkContext = linkFor(story.settings)): string {
   const { settings, run, wait } = story;
   const status = run?.status ?? (run ? 'scheduled' : undefined);
   const outcome = classifyStatus(status);
@@ -93,7 +88,7 @@ export function renderSummary(story: RunStory, link: LinkContext = linkOf(story.
 export function renderSummaryOfMany(
   settings: Settings,
   stories: FlowStory[],
-  link: LinkContext = linkOf(settings),
+  link: LinkContext = linkFor(settings),
 ): string {
   const ok = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'success').length;
   const failed = stories.filter((s) => s.failure).length;

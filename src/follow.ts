@@ -9,28 +9,25 @@ import { classifyStatus } from './status.js';
 import { failureText, type Step } from './step.js';
 import { waitForRun } from './wait.js';
 
-/** Run-id mode: read each given run; its flow comes from the run itself. */
-export async function adoptRuns(step: Step): Promise<void> {
+/** What run-id mode does with a given run once it is read (re-trigger it, say); nothing by default. */
+export type GivenRunStage = (step: Step, story: FlowStory) => Promise<void>;
+
+/** Run-id mode: read each given run (its flow comes from the run itself), then the stages asked for. */
+export async function adoptRuns(step: Step, then: GivenRunStage[] = []): Promise<void> {
   await forEachLimited(step.report.stories, step.settings.maxConcurrency, async (story) => {
     try {
       step.report.started(story, await readGivenRun(step, story.givenRunId!), 'adopted');
+      for (const stage of then) await stage(step, story);
     } catch (error) {
-      step.report.notStarted(story, failureText(error, step));
+      step.report.notStarted(story, failureText(error, step), error instanceof UnknownOutcomeError);
     }
   });
 }
 
-/** Run-id mode with `re-trigger`: read each given run, re-trigger it, follow the new run. */
-export async function retriggerRuns(step: Step): Promise<void> {
-  const { report, service, signal } = step;
-  await forEachLimited(report.stories, step.settings.maxConcurrency, async (story) => {
-    try {
-      report.started(story, await readGivenRun(step, story.givenRunId!), 'adopted');
-      report.started(story, await service.retrigger(story.run!, new Set(attemptsOf(story)), signal), 'retriggered');
-    } catch (error) {
-      report.notStarted(story, failureText(error, step), error instanceof UnknownOutcomeError);
-    }
-  });
+/** `re-trigger`: re-trigger the run just read, and follow the new run instead. */
+export async function retrigger(step: Step, story: FlowStory): Promise<void> {
+  const fresh = await step.service.retrigger(story.run!, new Set(attemptsOf(story)), step.signal);
+  step.report.started(story, fresh, 'retriggered');
 }
 
 /** GET /runs/{id}, saying which sandbox was searched when there is no such run. */
@@ -86,7 +83,7 @@ async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number)
     }
     retriesLeft -= 1;
     try {
-      report.started(story, await service.retrigger(result.run, new Set(attemptsOf(story)), signal), 'retriggered');
+      await retrigger(step, story);
     } catch (error) {
       if (error instanceof UnknownOutcomeError) throw error;
       report.notRetried(story, `re-triggering it failed: ${failureText(error, step)}`);

@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import { startRuns } from './create.js';
 import { buildRunRequest, FlowServiceClient } from './flow-service.js';
-import { adoptRuns, followRuns, retriggerRuns } from './follow.js';
+import { adoptRuns, followRuns, retrigger } from './follow.js';
 import type { HttpClient } from './http.js';
 import { tokenSource } from './ims.js';
 import { Report } from './report.js';
@@ -38,8 +38,7 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
     const step: Step = { settings, service, report, signal: cancel.signal, deadline, debug: (m) => io.debug(m) };
 
     if (settings.runIds.length === 0) await startRuns(step);
-    else if (settings.retrigger) await retriggerRuns(step);
-    else await adoptRuns(step);
+    else await adoptRuns(step, settings.retrigger ? [retrigger] : []);
     report.allStarted();
 
     if (settings.wait) await followRuns(step);

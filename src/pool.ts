@@ -5,14 +5,8 @@ export async function forEachLimited<T>(
   limit: number,
   task: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await task(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const slots = limiter(limit);
+  await Promise.all(items.map((item, index) => slots(() => task(item, index))));
 }
 
 /** At most `limit` tasks at once, in the order they ask; for stages that send requests. */

@@ -31,7 +31,7 @@ export function adviceFor(code: string): string | undefined {
 }
 
 /** The run's errors and the failed-record details, each once. */
-export function allErrors(run: Run): ServiceErrorEntry[] {
+function allErrors(run: Run): ServiceErrorEntry[] {
   return [...run.errors, ...failedRecordsOf(run)];
 }
 

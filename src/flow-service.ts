@@ -230,15 +230,15 @@ export class FlowServiceClient {
     lost: string,
     signal?: AbortSignal,
   ): Promise<Run | undefined> {
+    if (!request.flowId) {
+      throw new UnknownOutcomeError(
+        `The answer to ${request.what} was lost (${lost}), and the run names no flow to look in. A run may exist.`,
+      );
+    }
     const settledAt = Math.max(this.now(), (request.startTime ?? 0) * 1000) + LIST_SETTLE_MS;
     let lookupFailure = '';
     for (let look = 1; ; look++) {
       const pause = backoffMs(Math.min(look, 7)); // 0.5 s, 1 s, 2 s … up to half a minute between looks
-      if (!request.flowId) {
-        throw new UnknownOutcomeError(
-          `The answer to ${request.what} was lost (${lost}), and the run names no flow to look in. A run may exist.`,
-        );
-      }
       if (this.now() + pause >= this.options.deadline) {
         throw new UnknownOutcomeError(
           `The answer to ${request.what} was lost (${lost}), and the step's timeout came before the service ` +

@@ -6,6 +6,7 @@ import './zod-config.js';
 import { command, appendSummary, getInput } from './entry-io.js';
 import { Secrets } from './secrets.js';
 import { InputError, readSettings, type Settings } from './settings.js';
+import { messageOf } from './step.js';
 import { renderBadInput } from './summary.js';
 
 /**
@@ -54,12 +55,7 @@ process.exit();
 /** The step fails before any request: one error annotation, and the bad-input summary. */
 function failOnInputs(error: unknown): void {
   process.exitCode = 1;
-  if (!(error instanceof InputError)) {
-    // A bug, not the user's doing: the stack goes to the debug log only.
-    if (error instanceof Error && error.stack) command('debug', secrets.redact(error.stack));
-    command('error', secrets.redact(error instanceof Error ? error.message : String(error)));
-    return;
-  }
-  command('error', secrets.redact(error.message));
-  appendSummary(secrets.redact(renderBadInput(error.problems)));
+  // A bug, not the user's doing, sends its stack to the debug log only.
+  command('error', secrets.redact(messageOf(error, (stack) => command('debug', secrets.redact(stack)))));
+  if (error instanceof InputError) appendSummary(secrets.redact(renderBadInput(error.problems)));
 }

@@ -315,7 +315,7 @@ function code(text: string): string {
 }
 
 /** 1,234,567: grouped by hand, because the first toLocaleString loads ICU's data (about 8 MiB). */
-export function num(n: number | undefined): string {
+function num(n: number | undefined): string {
   if (n === undefined || n < 0 || !Number.isFinite(n)) return '—';
   return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
 }

@@ -12,7 +12,8 @@ import { classifyStatus } from '../../src/status.ts';
 import { inert } from '../../src/untrusted.ts';
 import { startEmulator, type Emulator } from '../emulator/emulator.ts';
 import { describeCase, makeCase, titleOf, type CampaignCase } from './campaign-kit.ts';
-import { baseInputs, leakedSecrets, runAction, type ActionResult } from './harness.ts';
+import { useEmulator } from './fixture.ts';
+import { baseInputs, leakedSecrets, OWN_COMMANDS, runAction, type ActionResult } from './harness.ts';
 
 const CASES = Number(process.env.CAMPAIGN_CASES ?? 100);
 const SEED = seedFromEnv(process.env.CAMPAIGN_SEED);
@@ -21,8 +22,6 @@ const END_SLACK_MS = 3000;
 /** Loopback and event-loop jitter between the action printing a line and the emulator timing a request. */
 const JITTER_MS = 150;
 
-/** The workflow commands the action itself writes. */
-const OWN_COMMAND = /^::(add-mask|error|warning|notice|debug|group|endgroup)::/;
 /** Where the runner, or anything showing the log, could start a new line besides the action's own \n. */
 const OTHER_BREAK = /[\r\u2028\u2029\u0085]/;
 
@@ -199,7 +198,7 @@ function check(
   for (const line of log.split('\n')) {
     // Only a whole line the action wrote can be its own command; whatever follows another break is text.
     const [head = '', ...rest] = line.split(OTHER_BREAK);
-    if (/^\s*::/.test(head) && !OWN_COMMAND.test(head)) fail(`a stray workflow command: ${JSON.stringify(line)}`);
+    if (/^\s*::/.test(head) && !OWN_COMMANDS.test(head)) fail(`a stray workflow command: ${JSON.stringify(line)}`);
     if (rest.some((part) => /^\s*::/.test(part)))
       fail(`a workflow command after a line break: ${JSON.stringify(line)}`);
     if (line.includes('##[')) fail(`a ##[ marker in the log: ${JSON.stringify(line)}`);
@@ -371,30 +370,29 @@ describe('the fault campaign', () => {
   });
 });
 
-// What the campaign found by chance of timing, pinned so that it is checked every time.
+// What the campaign found by chance of timing, pinned so that it is checked every time, through the
+// fixture of every other end-to-end test (inside this describe only: the campaign's cases hold their own).
 describe('found by the campaign', () => {
+  const e2e = useEmulator();
+
   it('a cancel while the run request is under way ends "a run may exist" (soak seed 524539603, case 524540446)', async () => {
     const flowId = '6f1d3c2a-8b4e-4c1d-9a7f-0e2b5c8d1a3f';
-    const emulator = await startEmulator({ flows: { [flowId]: {} } });
-    try {
-      // The service makes the run at once, and answers a second later: the cancel lands in between.
-      emulator.inject({ route: 'create', delayMs: 1000, afterActing: true });
-      const result = await runAction(baseInputs(emulator, { 'flow-id': flowId, timeout: '10s' }), {
-        onStart: (child) => {
-          const poll = setInterval(() => {
-            if (emulator.count('create') === 0) return;
-            clearInterval(poll);
-            child.kill('SIGTERM');
-          }, 10);
-          child.on('exit', () => clearInterval(poll));
-        },
-      });
-      expect(emulator.runsOf(flowId)).toHaveLength(1);
-      expect(result.code).toBe(1);
-      expect(result.errors.at(-1)).toMatch(/^The job was cancelled\. .*A run may exist\..*second ingestion/);
-      expect(result.summary).toContain('A flow run may have been started');
-    } finally {
-      await emulator.close();
-    }
+    const emulator = await e2e.start({ flows: { [flowId]: {} } });
+    // The service makes the run at once, and answers a second later: the cancel lands in between.
+    emulator.inject({ route: 'create', delayMs: 1000, afterActing: true });
+    const result = await e2e.run(baseInputs(emulator, { 'flow-id': flowId, timeout: '10s' }), {
+      onStart: (child) => {
+        const poll = setInterval(() => {
+          if (emulator.count('create') === 0) return;
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }, 10);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    expect(emulator.runsOf(flowId)).toHaveLength(1);
+    expect(result.code).toBe(1);
+    expect(result.errors.at(-1)).toMatch(/^The job was cancelled\. .*A run may exist\..*second ingestion/);
+    expect(result.summary).toContain('A flow run may have been started');
   });
 });

@@ -1,29 +1,26 @@
 // Issue #3: the bundled action under faults. Each test injects one kind of fault into the emulator
 // and checks what a user relies on: the step ends right, no run is started twice, nothing leaks.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions, type Fault } from '../emulator/emulator.ts';
-import { baseInputs, FLOW_ID, leakedSecrets, runAction, workflowCommands, type ActionResult } from './harness.ts';
+import type { Emulator, EmulatorOptions, Fault } from '../emulator/emulator.ts';
+import { useEmulator } from './fixture.ts';
+import { baseInputs, FLOW_ID, leakedSecrets, workflowCommands } from './harness.ts';
 import { startProxy, type RecordingProxy } from './proxy.ts';
 
+const e2e = useEmulator();
 let emulator: Emulator;
 let proxy: RecordingProxy | undefined;
 afterEach(async () => {
-  await emulator?.close();
   await proxy?.close();
   proxy = undefined;
 });
 
 async function emulate(options: EmulatorOptions = {}): Promise<Emulator> {
-  emulator = await startEmulator({ flows: { [FLOW_ID]: { statuses: ['inProgress', 'success'] } }, ...options });
+  emulator = await e2e.start({ flows: { [FLOW_ID]: { statuses: ['inProgress', 'success'] } }, ...options });
   return emulator;
 }
 
 const waiting = (extra: Record<string, string> = {}) =>
   baseInputs(emulator, { wait: 'true', 'poll-interval': '20ms', 'request-timeout': '1s', ...extra });
-
-function expectNoLeak(result: ActionResult) {
-  expect(leakedSecrets(result, [emulator.clientSecret, ...emulator.tokensMintedList])).toEqual([]);
-}
 
 describe('transient faults on the token request and status reads are retried', () => {
   it.each<[string, Fault]>([
@@ -48,7 +45,7 @@ describe('transient faults on the token request and status reads are retried', (
   ])('%s', async (_name, fault) => {
     await emulate();
     emulator.inject(fault);
-    const result = await runAction(waiting(), { env: { RUNNER_DEBUG: '1' } });
+    const result = await e2e.run(waiting(), { env: { RUNNER_DEBUG: '1' } });
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs.status).toBe('success');
     expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
@@ -57,13 +54,12 @@ describe('transient faults on the token request and status reads are retried', (
     expect(result.stdout).toMatch(
       /^(POST|GET) \S+ (answered HTTP \d{3}|failed: (ECONNRESET|UND_ERR_SOCKET).*); retrying in [\d.]+ m?s \(retry 1\)$/m,
     );
-    expectNoLeak(result);
   });
 
   it('honours a Retry-After in seconds before retrying', async () => {
     await emulate();
     emulator.inject({ route: 'read', status: 429, headers: { 'retry-after': '1' } });
-    const result = await runAction(waiting());
+    const result = await e2e.run(waiting());
     expect(result.code).toBe(0);
     const reads = emulator.requests.filter((r) => r.route === 'read');
     expect(reads[1]!.at - reads[0]!.at).toBeGreaterThanOrEqual(950);
@@ -72,7 +68,7 @@ describe('transient faults on the token request and status reads are retried', (
   it('gives up at the timeout rather than retry past it', async () => {
     await emulate();
     emulator.inject({ route: 'read', status: 503, headers: { 'retry-after': '30' } });
-    const result = await runAction(waiting({ timeout: '2s' }));
+    const result = await e2e.run(waiting({ timeout: '2s' }));
     expect(result.code).toBe(1);
     expect(result.ms).toBeLessThan(6000);
     expect(result.errors[0]).toMatch(/HTTP 503/);
@@ -82,7 +78,7 @@ describe('transient faults on the token request and status reads are retried', (
   it('does not retry a 4xx status read', async () => {
     await emulate();
     emulator.inject({ route: 'read', status: 404, body: '{"title":"Not found","errorMessage":"Run gone"}' });
-    const result = await runAction(waiting());
+    const result = await e2e.run(waiting());
     expect(result.code).toBe(1);
     expect(emulator.count('read')).toBe(1);
     expect(result.errors[0]).toContain('HTTP 404: Not found; Run gone');
@@ -93,7 +89,7 @@ describe('every request has its own time limit', () => {
   it('a status read that hangs past request-timeout is abandoned and retried', async () => {
     await emulate();
     emulator.inject({ route: 'read', delayMs: 5000 });
-    const result = await runAction(waiting({ 'request-timeout': '300ms' }));
+    const result = await e2e.run(waiting({ 'request-timeout': '300ms' }));
     expect(result.code).toBe(0);
     expect(result.ms).toBeLessThan(4000);
     expect(result.stdout).toMatch(/^GET \S+ failed: UND_ERR_HEADERS_TIMEOUT.*; retrying in/m);
@@ -102,7 +98,7 @@ describe('every request has its own time limit', () => {
   it('a token request that hangs cannot hang the step', async () => {
     await emulate();
     emulator.inject({ route: 'token', delayMs: 10_000, times: 20 });
-    const result = await runAction(waiting({ 'request-timeout': '200ms', timeout: '1500ms' }));
+    const result = await e2e.run(waiting({ 'request-timeout': '200ms', timeout: '1500ms' }));
     expect(result.code).toBe(1);
     expect(result.ms).toBeLessThan(5000);
     expect(result.errors[0]).toMatch(/POST \/ims\/token\/v3 failed: UND_ERR_HEADERS_TIMEOUT/);
@@ -113,7 +109,7 @@ describe('a run request is never sent twice for one step', () => {
   it('drops the connection after the run was created: the run is found and adopted', async () => {
     await emulate();
     emulator.inject({ route: 'create', reset: 'after' });
-    const result = await runAction(waiting());
+    const result = await e2e.run(waiting());
     expect(result.code, result.stdout).toBe(0);
     const runs = emulator.runsOf(FLOW_ID);
     expect(runs).toHaveLength(1);
@@ -132,7 +128,7 @@ describe('a run request is never sent twice for one step', () => {
       afterActing: true,
       body: '{"error_code":"502001","message":"Bad gateway"}',
     });
-    const result = await runAction(baseInputs(emulator));
+    const result = await e2e.run(baseInputs(emulator));
     expect(result.code).toBe(0);
     expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
     expect(emulator.count('create')).toBe(1);
@@ -142,7 +138,7 @@ describe('a run request is never sent twice for one step', () => {
   it('times out waiting for the answer after the run was created: adopted', async () => {
     await emulate();
     emulator.inject({ route: 'create', delayMs: 3000, afterActing: true });
-    const result = await runAction(baseInputs(emulator, { 'request-timeout': '300ms' }));
+    const result = await e2e.run(baseInputs(emulator, { 'request-timeout': '300ms' }));
     expect(result.code).toBe(0);
     expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
     expect(emulator.count('create')).toBe(1);
@@ -152,7 +148,7 @@ describe('a run request is never sent twice for one step', () => {
     // The step cannot tell a reset before acting from one after: "not found yet" is not "not created".
     await emulate();
     emulator.inject({ route: 'create', reset: 'before' });
-    const result = await runAction(baseInputs(emulator, { timeout: '3s' }));
+    const result = await e2e.run(baseInputs(emulator, { timeout: '3s' }));
     expect(result.code).toBe(1);
     expect(emulator.count('create')).toBe(1);
     expect(emulator.count('list')).toBeGreaterThanOrEqual(1);
@@ -170,7 +166,7 @@ describe('a run request is never sent twice for one step', () => {
     }));
     await emulate({ pageSize: 20, existingRuns });
     emulator.inject({ route: 'create', reset: 'after' });
-    const result = await runAction(baseInputs(emulator));
+    const result = await e2e.run(baseInputs(emulator));
     expect(result.code).toBe(0);
     expect(emulator.count('create')).toBe(1);
     expect(emulator.count('list')).toBe(3);
@@ -182,7 +178,7 @@ describe('a run request is never sent twice for one step', () => {
   it.each([429, 503])('retries a %d run request: the service did nothing', async (status) => {
     await emulate();
     emulator.inject({ route: 'create', status, headers: { 'retry-after': '0' }, times: 2 });
-    const result = await runAction(baseInputs(emulator));
+    const result = await e2e.run(baseInputs(emulator));
     expect(result.code).toBe(0);
     expect(emulator.count('create')).toBe(3);
     expect(emulator.count('list')).toBe(0);
@@ -192,7 +188,7 @@ describe('a run request is never sent twice for one step', () => {
   it('retries a refused connection, which certainly did nothing', async () => {
     await emulate();
     // Nothing listens on port 9 of loopback: every attempt is refused; the step gives up at its timeout.
-    const result = await runAction(
+    const result = await e2e.run(
       baseInputs(emulator, { 'platform-url': 'http://127.0.0.1:9', timeout: '2s', preflight: 'false' }),
       {
         env: { RUNNER_DEBUG: '1' },
@@ -211,18 +207,17 @@ describe('expired tokens', () => {
       tokenUses: 4, // the flow read, the run request and two reads; the next read needs a new token
       flows: { [FLOW_ID]: { statuses: ['inProgress', 'inProgress', 'inProgress', 'inProgress', 'success'] } },
     });
-    const result = await runAction(waiting());
+    const result = await e2e.run(waiting());
     expect(result.code, result.stdout).toBe(0);
     expect(emulator.tokensMinted).toBe(2);
     expect(result.outputs.status).toBe('success');
     expect(result.masked).toEqual(expect.arrayContaining(emulator.tokensMintedList));
-    expectNoLeak(result);
   });
 
   it('fails clearly when a given access-token expires', async () => {
     await emulate({ tokenUses: 2 });
     const token = emulator.issueToken();
-    const result = await runAction(waiting({ 'client-secret': '', 'access-token': token }));
+    const result = await e2e.run(waiting({ 'client-secret': '', 'access-token': token }));
     expect(result.code).toBe(1);
     expect(emulator.tokensMinted).toBe(0);
     expect(result.errors[0]).toMatch(
@@ -239,7 +234,7 @@ describe('cancellation', () => {
     async (signal) => {
       await emulate({ flows: { [FLOW_ID]: { statuses: ['inProgress'] } } });
       let sentAt = 0;
-      const result = await runAction(waiting({ 'poll-interval': '200ms' }), {
+      const result = await e2e.run(waiting({ 'poll-interval': '200ms' }), {
         onStart: (child) => {
           const timer = setInterval(() => {
             if (emulator.count('read') >= 2) {
@@ -272,7 +267,7 @@ describe('proxies', () => {
   it('sends every request through HTTP_PROXY', async () => {
     await emulate();
     proxy = await startProxy();
-    const result = await runAction(waiting(), { env: { HTTP_PROXY: proxy.url } });
+    const result = await e2e.run(waiting(), { env: { HTTP_PROXY: proxy.url } });
     expect(result.code).toBe(0);
     expect(proxy.seen.length).toBe(emulator.requests.length);
     expect(proxy.seen.some((s) => s.includes('/ims/token/v3'))).toBe(true);
@@ -282,7 +277,7 @@ describe('proxies', () => {
   it('goes direct for hosts in NO_PROXY', async () => {
     await emulate();
     proxy = await startProxy();
-    const result = await runAction(waiting(), { env: { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' } });
+    const result = await e2e.run(waiting(), { env: { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' } });
     expect(result.code).toBe(0);
     expect(proxy.seen).toEqual([]);
   });
@@ -318,7 +313,7 @@ describe('malformed answers fail clearly, quoting a short excerpt', () => {
   ])('%s', async (_name, fault, message) => {
     await emulate();
     emulator.inject(fault);
-    const result = await runAction(waiting());
+    const result = await e2e.run(waiting());
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(message);
@@ -334,7 +329,7 @@ describe('text from the service is untrusted', () => {
   it('cannot become a workflow command, from an error body', async () => {
     await emulate();
     emulator.inject({ route: 'create', status: 400, body: JSON.stringify({ title: hostile, errorMessage: hostile }) });
-    const result = await runAction(baseInputs(emulator));
+    const result = await e2e.run(baseInputs(emulator));
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toContain('Bad row ::add-mask::x ::error::pwned');
@@ -346,7 +341,7 @@ describe('text from the service is untrusted', () => {
   it('cannot become a workflow command, from run errors and statuses', async () => {
     const errors = [{ code: 'X\n::error::code', message: hostile }];
     await emulate({ flows: { [FLOW_ID]: { statuses: ['in\n::add-mask::Progress', 'failed'], errors } } });
-    const result = await runAction(waiting());
+    const result = await e2e.run(waiting());
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
     const commandLines = workflowCommands(result.stdout);
@@ -363,19 +358,18 @@ describe('values from the service are checked or made inert (issue #11)', () => 
     await emulate();
     const id = 'a1b2\n::set-output name=run-id::evil\n::error::pwned';
     emulator.inject({ route: 'create', malformed: JSON.stringify({ items: [{ id, etag: '"e"' }] }) });
-    const result = await runAction(baseInputs(emulator, { 'flow-id': `${FLOW_ID}` }));
+    const result = await e2e.run(baseInputs(emulator, { 'flow-id': `${FLOW_ID}` }));
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(/a run ID that is not one: 'a1b2 ::set-output name=run-id::evil ::error::pwned'/);
     expect(workflowCommands(result.stdout).filter((l) => !own.test(l))).toEqual([]);
     expect(result.outputs['run-id']).toBeUndefined();
-    expectNoLeak(result);
   });
 
   it('defuses ##[ in a status and in error text printed after words of our own', async () => {
     const errors = [{ code: 'E-1', message: 'see ##[error]pwned and ## [warning]also' }];
     await emulate({ flows: { [FLOW_ID]: { statuses: ['queued ##[error]pwned', 'failed'], errors } } });
-    const result = await runAction(waiting());
+    const result = await e2e.run(waiting());
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n').filter((l) => l.includes('##['))).toEqual([]);
     expect(result.summary).not.toContain('##[');
@@ -386,9 +380,9 @@ describe('values from the service are checked or made inert (issue #11)', () => 
     const flows = Object.fromEntries(
       ['1', '2', '3', '4'].map((n) => [`3abea21c-7e36-4be1-bec1-d3bad0e3e0d${n}`, { sourceType: 'file' as const }]),
     );
-    emulator = await startEmulator({ flows });
+    emulator = await e2e.start({ flows });
     emulator.inject({ route: 'create', delayMs: 10_000, times: 8 });
-    const result = await runAction(
+    const result = await e2e.run(
       baseInputs(emulator, {
         'flow-id': Object.keys(flows).join(','),
         'max-concurrency': '1',
@@ -409,7 +403,6 @@ describe('values from the service are checked or made inert (issue #11)', () => 
     }
     expect(perFlow[0]).toMatch(/A run may exist/);
     expect(perFlow.at(-1)).toMatch(/was not sent/);
-    expectNoLeak(result);
   });
 });
 
@@ -430,7 +423,7 @@ describe('soak: 200 status reads, one in five faulty', () => {
       flows: { [FLOW_ID]: { statuses: [...Array(165).fill('inProgress'), 'success'] } },
       faultPlan: (route, n) => (route === 'read' && n % 5 === 0 ? kinds[planned++ % kinds.length] : undefined),
     });
-    const result = await runAction(waiting({ 'poll-interval': '5ms', 'request-timeout': '250ms', timeout: '2m' }), {
+    const result = await e2e.run(waiting({ 'poll-interval': '5ms', 'request-timeout': '250ms', timeout: '2m' }), {
       timeoutMs: 120_000,
     });
     expect(result.code, result.errors.join('\n')).toBe(0);
@@ -444,6 +437,5 @@ describe('soak: 200 status reads, one in five faulty', () => {
     expect(emulator.count('create')).toBe(1);
     expect(emulator.tokensMinted).toBe(2); // the first expired after 120 uses
     expect(result.stdout.match(/→ inProgress/g)).toHaveLength(1);
-    expectNoLeak(result);
   }, 120_000);
 });

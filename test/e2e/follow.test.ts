@@ -1,22 +1,19 @@
 // Following any run (issue #9): attach to a run started elsewhere, re-trigger a failed one by hand or
 // automatically with `retries`, and the link to each run in the Platform UI. Every test runs the
 // bundled action against the emulator and checks it leaked nothing and printed no stray command.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions, type FlowScenario } from '../emulator/emulator.ts';
-import { baseInputs, cleanliness, FLOW_ID, runAction, type ActionResult } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { Emulator, EmulatorOptions, FlowScenario } from '../emulator/emulator.ts';
+import { useEmulator } from './fixture.ts';
+import { baseInputs, FLOW_ID } from './harness.ts';
 
+const e2e = useEmulator();
 let emulator: Emulator;
-afterEach(async () => emulator?.close());
 
 const OTHER_FLOW = '5b0f3c1e-9a4d-4e2b-8c6a-1d2e3f4a5b6c';
 
 async function emulate(flow: FlowScenario = {}, options: EmulatorOptions = {}): Promise<Emulator> {
-  emulator = await startEmulator({ flows: { [FLOW_ID]: { sourceType: 'file', ...flow } }, ...options });
+  emulator = await e2e.start({ flows: { [FLOW_ID]: { sourceType: 'file', ...flow } }, ...options });
   return emulator;
-}
-
-function expectClean(result: ActionResult, ...extraSecrets: string[]) {
-  expect(cleanliness(result, emulator, ...extraSecrets)).toEqual({ leaked: [], stray: [], markers: [], stack: false });
 }
 
 /** Inputs for following runs: credentials and hosts, no flow or window. */
@@ -29,7 +26,7 @@ function following(runIds: string, extra: Record<string, string> = {}): Record<s
 
 /** A run of the flow, made as an earlier job would: the action with no wait. */
 async function startRunElsewhere(flowId = FLOW_ID): Promise<string> {
-  const result = await runAction(baseInputs(emulator, { 'flow-id': flowId }));
+  const result = await e2e.run(baseInputs(emulator, { 'flow-id': flowId }));
   expect(result.code).toBe(0);
   return result.outputs['run-id']!;
 }
@@ -54,7 +51,7 @@ describe('attaching to a run that exists', () => {
     await emulate({ statuses: ['inProgress', 'inProgress', 'success'] });
     const runId = await startRunElsewhere();
     const before = emulator.requests.length;
-    const result = await runAction(following(runId, { wait: 'true' }));
+    const result = await e2e.run(following(runId, { wait: 'true' }));
     expect(result.code, result.stdout).toBe(0);
     const mine = emulator.requests.slice(before);
     expect(mine.filter((r) => r.route === 'create' || r.route === 'retrigger')).toEqual([]);
@@ -69,30 +66,28 @@ describe('attaching to a run that exists', () => {
     expect(entry).toMatchObject({ flowId: FLOW_ID, runId, attempts: [runId], status: 'success' });
     expect(result.summary).toContain(runId);
     expect(result.summary).toContain(runUrl(emulator.orgId, FLOW_ID, runId));
-    expectClean(result);
   });
 
   it('with wait false, reads the run once and sets the outputs', async () => {
     await emulate({ statuses: ['inProgress', 'success'] });
     const runId = await startRunElsewhere();
     const before = emulator.requests.length;
-    const result = await runAction(following(runId));
+    const result = await e2e.run(following(runId));
     expect(result.code).toBe(0);
     expect(emulator.requests.slice(before).map((r) => r.route)).toEqual(['token', 'read']);
     expect(result.outputs['run-id']).toBe(runId);
     expect(result.outputs.etag).toBe(emulator.runs.get(runId)!.etag);
     expect(result.outputs.status).toBe('inProgress');
     expect(result.outputs.metrics).toBeUndefined();
-    expectClean(result);
   });
 
   it('follows several runs of different flows, one output line each, in the order given', async () => {
-    emulator = await startEmulator({
+    emulator = await e2e.start({
       flows: { [FLOW_ID]: { statuses: ['success'] }, [OTHER_FLOW]: { statuses: ['inProgress', 'partialSuccess'] } },
     });
     const first = await startRunElsewhere(OTHER_FLOW);
     const second = await startRunElsewhere(FLOW_ID);
-    const result = await runAction(following(`${first}\n${second}`, { wait: 'true' }));
+    const result = await e2e.run(following(`${first}\n${second}`, { wait: 'true' }));
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs['run-id']!.split('\n')).toEqual([first, second]);
     expect(result.outputs['run-url']!.split('\n')).toEqual([
@@ -102,19 +97,17 @@ describe('attaching to a run that exists', () => {
     expect(result.outputs.status).toBe('partialSuccess');
     expect(JSON.parse(result.outputs.runs!).map((r: { flowId: string }) => r.flowId)).toEqual([OTHER_FLOW, FLOW_ID]);
     expect(result.warnings.some((w) => w.includes(first) && w.includes('partially succeeded'))).toBe(true);
-    expectClean(result);
   });
 
   it('fails on an unknown run, naming the run and the sandbox searched', async () => {
     await emulate({}, { sandboxes: ['prod', 'dev'] });
-    const result = await runAction(following(FAILED_ID, { 'sandbox-name': 'dev', wait: 'true' }));
+    const result = await e2e.run(following(FAILED_ID, { 'sandbox-name': 'dev', wait: 'true' }));
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(
       new RegExp(`Run ${FAILED_ID} was not found in sandbox 'dev'.*'sandbox-name'.*FLOW-1431-404`),
     );
     expect(result.outputs['run-id']).toBeUndefined();
-    expectClean(result);
   });
 
   it.each([
@@ -125,39 +118,35 @@ describe('attaching to a run that exists', () => {
     ['delta-column', 'DOB'],
   ])('refuses %s given with run-id, naming both, before any request', async (input, value) => {
     await emulate();
-    const result = await runAction(following(FAILED_ID, { [input]: value }));
+    const result = await e2e.run(following(FAILED_ID, { [input]: value }));
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(new RegExp(`Input '${input}' cannot be given with 'run-id'`));
     expect(emulator.requests).toEqual([]);
     expect(result.summary).toContain('the inputs are not right');
-    expectClean(result);
   });
 
   it("takes the runner's defaults (window-end: now, start-time: now) as not given", async () => {
     await emulate({ statuses: ['success'] });
     const runId = await startRunElsewhere();
-    const result = await runAction(
-      following(runId, { 'window-end': 'now', 'start-time': 'now', 'if-running': 'auto' }),
-    );
+    const result = await e2e.run(following(runId, { 'window-end': 'now', 'start-time': 'now', 'if-running': 'auto' }));
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs['run-id']).toBe(runId);
   });
 
   it('in a dry run, says what it would ask, in the log and the summary, and sends nothing', async () => {
     await emulate();
-    const result = await runAction(following(FAILED_ID, { 're-trigger': 'true', 'dry-run': 'true' }));
+    const result = await e2e.run(following(FAILED_ID, { 're-trigger': 'true', 'dry-run': 'true' }));
     expect(result.code).toBe(0);
     expect(emulator.requests).toEqual([]);
     expect(result.stdout).toContain(`Run ${FAILED_ID} would be read, then re-triggered with POST`);
     expect(result.summary).toContain('Dry run: nothing was sent');
     expect(result.summary).toContain(`/runs/${FAILED_ID}/action?op=re-trigger`);
-    expectClean(result);
   });
 
   it('refuses re-trigger without run-id', async () => {
     await emulate();
-    const result = await runAction(baseInputs(emulator, { 're-trigger': 'true' }));
+    const result = await e2e.run(baseInputs(emulator, { 're-trigger': 'true' }));
     expect(result.code).toBe(1);
     expect(result.errors[0]).toMatch(/Input 're-trigger' needs 'run-id'/);
     expect(emulator.requests).toEqual([]);
@@ -167,7 +156,7 @@ describe('attaching to a run that exists', () => {
 describe('re-triggering a failed run by hand', () => {
   it('re-triggers the run, follows the new one, and reports both attempts', async () => {
     await emulate({ statuses: ['inProgress', 'success'] }, { existingRuns: [failedRun(FAILED_ID)] });
-    const result = await runAction(following(FAILED_ID, { 're-trigger': 'true', wait: 'true' }));
+    const result = await e2e.run(following(FAILED_ID, { 're-trigger': 'true', wait: 'true' }));
     expect(result.code, result.stdout).toBe(0);
     const retriggers = emulator.requests.filter((r) => r.route === 'retrigger');
     expect(retriggers).toHaveLength(1);
@@ -183,12 +172,11 @@ describe('re-triggering a failed run by hand', () => {
     expect(result.stdout).toContain(`Re-triggered run ${FAILED_ID}: new run ${fresh.id} (attempt 2`);
     expect(result.summary).toContain('Attempts');
     expect(result.summary).toContain(FAILED_ID);
-    expectClean(result);
   });
 
   it("fails with the service's own words when it refuses (the run did not fail)", async () => {
     await emulate({}, { existingRuns: [{ ...failedRun(FAILED_ID), status: 'success' }] });
-    const result = await runAction(following(FAILED_ID, { 're-trigger': 'true', wait: 'true' }));
+    const result = await e2e.run(following(FAILED_ID, { 're-trigger': 'true', wait: 'true' }));
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(/could not re-trigger run .*HTTP 400 FLOW-1441-400.*only failed runs can be/);
@@ -196,12 +184,11 @@ describe('re-triggering a failed run by hand', () => {
     expect(emulator.runsOf(FLOW_ID)).toHaveLength(1);
     // What is known stays known: the given run.
     expect(result.outputs['run-id']).toBe(FAILED_ID);
-    expectClean(result);
   });
 
   it.each(['flat', 'items', 'full'] as const)('accepts the %s re-trigger answer', async (retriggerShape) => {
     await emulate({ statuses: ['success'], retriggerShape }, { existingRuns: [failedRun(FAILED_ID)] });
-    const result = await runAction(following(FAILED_ID, { 're-trigger': 'true' }));
+    const result = await e2e.run(following(FAILED_ID, { 're-trigger': 'true' }));
     expect(result.code, result.stdout).toBe(0);
     const fresh = emulator.runsOf(FLOW_ID).find((r) => r.id !== FAILED_ID)!;
     expect(result.outputs['run-id']).toBe(fresh.id);
@@ -211,7 +198,7 @@ describe('re-triggering a failed run by hand', () => {
   it('adopts the new run when the re-trigger answer is lost after the service acted: no second run', async () => {
     await emulate({ statuses: ['inProgress', 'success'] }, { existingRuns: [failedRun(FAILED_ID)] });
     emulator.inject({ route: 'retrigger', reset: 'after' });
-    const result = await runAction(following(FAILED_ID, { 're-trigger': 'true', wait: 'true' }));
+    const result = await e2e.run(following(FAILED_ID, { 're-trigger': 'true', wait: 'true' }));
     expect(result.code, result.stdout).toBe(0);
     expect(emulator.count('retrigger')).toBe(1);
     expect(emulator.count('list')).toBeGreaterThanOrEqual(1);
@@ -219,18 +206,16 @@ describe('re-triggering a failed run by hand', () => {
     expect(fresh).toHaveLength(1);
     expect(result.outputs['run-id']).toBe(fresh[0]!.id);
     expect(result.warnings[0]).toMatch(/answer to the re-trigger of run .* was lost/);
-    expectClean(result);
   });
 
   it('does not send the re-trigger again while the service may still list the new run', async () => {
     await emulate({ statuses: ['success'] }, { existingRuns: [failedRun(FAILED_ID)], listDelayMs: 60_000 });
     emulator.inject({ route: 'retrigger', reset: 'after' });
-    const result = await runAction(following(FAILED_ID, { 're-trigger': 'true', timeout: '3s' }));
+    const result = await e2e.run(following(FAILED_ID, { 're-trigger': 'true', timeout: '3s' }));
     expect(result.code).toBe(1);
     expect(emulator.count('retrigger')).toBe(1);
     expect(emulator.runsOf(FLOW_ID).filter((r) => r.id !== FAILED_ID)).toHaveLength(1);
     expect(result.errors[0]).toMatch(/A run may exist\..*second ingestion/);
-    expectClean(result);
   });
 });
 
@@ -241,7 +226,7 @@ describe('retries: re-triggering runs that end failed', () => {
     await emulate({
       attempts: [{ statuses: ['inProgress', 'failed'], errors: copyFailure }, { statuses: ['inProgress', 'success'] }],
     });
-    const result = await runAction(baseInputs(emulator, { wait: 'true', retries: '2', 'poll-interval': '50ms' }));
+    const result = await e2e.run(baseInputs(emulator, { wait: 'true', retries: '2', 'poll-interval': '50ms' }));
     expect(result.code, result.stdout).toBe(0);
     const runs = emulator.runsOf(FLOW_ID).sort((a, b) => a.createdAt - b.createdAt);
     expect(runs).toHaveLength(2);
@@ -254,19 +239,17 @@ describe('retries: re-triggering runs that end failed', () => {
     expect(result.stdout.match(/Re-triggered run/g)).toHaveLength(1);
     expect(result.stdout).toContain(`Re-triggered run ${runs[0]!.id}: new run ${runs[1]!.id} (attempt 2`);
     expect(result.summary).toMatch(/Attempts \| 1\. <code>[^<]+<\/code> failed · 2\. <code>[^<]+<\/code> success/);
-    expectClean(result);
   });
 
   it('stops after the retries allowed, failing with the last attempt', async () => {
     await emulate({ statuses: ['failed'], errors: copyFailure });
-    const result = await runAction(baseInputs(emulator, { wait: 'true', retries: '2', 'poll-interval': '50ms' }));
+    const result = await e2e.run(baseInputs(emulator, { wait: 'true', retries: '2', 'poll-interval': '50ms' }));
     expect(result.code).toBe(1);
     expect(emulator.runsOf(FLOW_ID)).toHaveLength(3);
     expect(emulator.count('retrigger')).toBe(2);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(/\(attempt 3\) ended failed: CONNECTOR-1001-500/);
     expect(JSON.parse(result.outputs.runs!)[0].attempts).toHaveLength(3);
-    expectClean(result);
   });
 
   it('does not re-trigger a run whose every error is a data error', async () => {
@@ -275,41 +258,36 @@ describe('retries: re-triggering runs that end failed', () => {
       errors: [{ code: 'CONNECTOR-2001-500', message: 'Row 12: bad date' }],
       activityErrors: [{ code: 'MAPPER-3700-400', message: 'Mapping failed', recordCount: 3 }],
     });
-    const result = await runAction(baseInputs(emulator, { wait: 'true', retries: '3', 'poll-interval': '50ms' }));
+    const result = await e2e.run(baseInputs(emulator, { wait: 'true', retries: '3', 'poll-interval': '50ms' }));
     expect(result.code).toBe(1);
     expect(emulator.count('retrigger')).toBe(0);
     expect(result.errors[0]).toMatch(/not re-triggered: data error/);
-    expectClean(result);
   });
 });
 
 describe('the run link', () => {
   it('uses ui-tenant when given, in the output, the summary and the failure message', async () => {
     await emulate({ statuses: ['failed'], errors: [{ code: 'CONNECTOR-3001-500', message: 'Batch not created' }] });
-    const result = await runAction(
-      baseInputs(emulator, { wait: 'true', 'ui-tenant': 'acme', 'poll-interval': '50ms' }),
-    );
+    const result = await e2e.run(baseInputs(emulator, { wait: 'true', 'ui-tenant': 'acme', 'poll-interval': '50ms' }));
     expect(result.code).toBe(1);
     const [run] = emulator.runsOf(FLOW_ID);
     const url = runUrl('acme', FLOW_ID, run!.id);
     expect(result.outputs['run-url']).toBe(url);
     expect(result.summary).toContain(url);
     expect(result.errors[0]).toContain(url);
-    expectClean(result);
   });
 
   it('uses the org ID by default, as Adobe alert links do', async () => {
     await emulate();
-    const result = await runAction(baseInputs(emulator));
+    const result = await e2e.run(baseInputs(emulator));
     expect(result.code).toBe(0);
     const [run] = emulator.runsOf(FLOW_ID);
     expect(result.outputs['run-url']).toBe(runUrl(emulator.orgId, FLOW_ID, run!.id));
-    expectClean(result);
   });
 
   it('refuses a ui-tenant that is not a tenant name', async () => {
     await emulate();
-    const result = await runAction(baseInputs(emulator, { 'ui-tenant': 'acme/../evil?x=1' }));
+    const result = await e2e.run(baseInputs(emulator, { 'ui-tenant': 'acme/../evil?x=1' }));
     expect(result.code).toBe(1);
     expect(result.errors[0]).toMatch(/Input 'ui-tenant'/);
     expect(emulator.requests).toEqual([]);

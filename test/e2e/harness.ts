@@ -131,8 +131,11 @@ export function workflowCommands(stdout: string): string[] {
   return stdout.split('\n').filter((line) => /^\s*(::|##\[)/.test(line));
 }
 
-/** The action's own workflow commands; any other line the runner would read as a command is a leak of control. */
-const OWN_COMMANDS = /^::(add-mask|error|warning|notice|debug|group|endgroup)::/;
+/**
+ * The action's own workflow commands (runner.ts writes no others); any other line the runner would read
+ * as a command is a leak of control. The one allow-list of every end-to-end check.
+ */
+export const OWN_COMMANDS = /^::(add-mask|error|warning|notice|debug|group|endgroup)::/;
 
 /**
  * What every end-to-end run must be: no secret anywhere (the emulator's client secret, every token it
@@ -140,7 +143,7 @@ const OWN_COMMANDS = /^::(add-mask|error|warning|notice|debug|group|endgroup)::/
  * no `##[` marker anywhere in a line, and no stack trace.
  */
 export function cleanliness(result: ActionResult, emulator: Emulator, ...extraSecrets: string[]) {
-  const secrets = [emulator.clientSecret, ...emulator.tokensMintedList, ...extraSecrets];
+  const secrets = [...new Set([emulator.clientSecret, ...emulator.tokensMintedList, ...extraSecrets])];
   const stray = workflowCommands(result.stdout).filter((l) => !OWN_COMMANDS.test(l));
   const markers = result.stdout.split('\n').filter((l) => l.includes('##['));
   const stack = /\n\s+at .+:\d+:\d+/.test(result.stdout + result.stderr);

@@ -1,10 +1,12 @@
-// The developer loop in the README: `npm run emulator` in one terminal, `npm run local-action` with
-// .env.example's inputs in another, must work as written, and print the outputs as later steps see them.
+// The developer tools in the README: `npm run demo` shows the action at work in one command, and the
+// loop of `npm run emulator` in one terminal, `npm run local-action` with .env.example's inputs in
+// another, must work as written, and print the outputs as later steps see them.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator } from '../emulator/emulator.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DEMO_FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
@@ -102,5 +104,37 @@ describe('npm run local-action against npm run emulator', () => {
       'window-start',
       'window-end',
     ]);
+  });
+});
+
+describe('npm run demo', () => {
+  it('bundles, then runs the examples against the emulator, printing outputs and summaries, leaking nothing', () => {
+    // The bundle step is checked as written; the test runs the rest, on the bundle `npm test` made
+    // (bundling again here would rewrite dist/ under the other end-to-end tests).
+    const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
+    expect(scripts.demo).toBe('npm run -s bundle && node scripts/demo.ts');
+    const demo = spawnSync(process.execPath, [join(ROOT, 'scripts/demo.ts')], {
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(demo.status, demo.stdout + demo.stderr).toBe(0);
+    expect(demo.stderr).toBe('');
+    const out = demo.stdout;
+    // The success example, then the failure example, each with its outputs and its summary.
+    expect(out).toMatch(new RegExp(`--- outputs \\(exit code 0\\) ---\\nrun-id=${UUID}\\n`));
+    expect(out).toContain('\nstatus=success\n');
+    expect(out).toMatch(/--- job summary ---\n### ✅ Flow run succeeded\n/);
+    expect(out).toMatch(new RegExp(`--- outputs \\(exit code 1\\) ---\\nrun-id=${UUID}\\n`));
+    expect(out).toContain('\nstatus=failed\n');
+    expect(out).toMatch(/--- job summary ---\n### ❌ Flow run failed\n/);
+    expect(out).toContain('MAPPER-3700-400');
+    expect(out).toMatch(/2 examples, each ended as it should and leaked nothing\.\n$/);
+    // Nothing secret (the emulator's client secret, any token), no command for a runner reading this
+    // output (the action's log is set off by a bar), no `##[`, no stack trace.
+    expect(out).not.toContain(new Emulator().clientSecret);
+    expect(out).not.toMatch(/eyJ-/);
+    expect(out.split('\n').filter((l) => /^\s*::/.test(l) || l.includes('##['))).toEqual([]);
+    expect(out).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 });

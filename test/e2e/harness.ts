@@ -26,6 +26,8 @@ export interface ActionResult {
 
 export interface RunOptions {
   env?: Record<string, string>;
+  /** The bundled entry to run (default `ACTION`, dist/index.js). */
+  entry?: string;
   /** Called once the process has started (to send it a signal, say). */
   onStart?: (child: import('node:child_process').ChildProcess) => void;
   timeoutMs?: number;
@@ -69,7 +71,7 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   Object.assign(env, inputEnv(inputs));
 
   const started = Date.now();
-  const child = spawn(process.execPath, [ACTION], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.entry ?? ACTION], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

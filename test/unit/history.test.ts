@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Run } from '../../src/answers.ts';
 import {
   IN_FLIGHT_MS,
   newestSuccess,
@@ -9,24 +8,20 @@ import {
   withReads,
   type WindowRules,
 } from '../../src/history.ts';
+import { aRun } from '../builders.ts';
 
 const T = 1_700_000_000; // unix seconds
 const HOUR = 3600;
 
-function run(id: string, status: string | undefined, window?: [number, number], createdAt?: number): Run {
-  return {
+/** A run of the flow's history that took `window`, created a minute and completed five after its end. */
+const run = (id: string, status: string | undefined, window?: [number, number], createdAt?: number) =>
+  aRun({
     id,
-    etag: undefined,
     status,
-    flowId: undefined,
     createdAt: createdAt ?? (window ? window[1] * 1000 + 60_000 : undefined),
-    params: undefined,
     metrics: { durationSummary: { startedAtUTC: 1, completedAtUTC: (window?.[1] ?? T) * 1000 + 300_000 } },
-    errors: [],
-    window: window ? { start: window[0], end: window[1], from: 'params' } : undefined,
-    diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
-  };
-}
+    window,
+  });
 
 const rules = (extra: Partial<WindowRules> = {}): WindowRules => ({
   windowEnd: T + 10 * HOUR,

@@ -14,13 +14,14 @@ import {
 } from '../../src/outcome.ts';
 import { readSettings, type InputName } from '../../src/settings.ts';
 import type { WaitEnd } from '../../src/wait.ts';
+import { aRun, type RunFields } from '../builders.ts';
 
 const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
 const LINK: LinkContext = { tenant: 'acme', sandboxName: 'dev-2' };
 const RULES: JudgeRules = { failOnPartial: false, timeoutMs: 3_600_000, link: LINK };
 
-function run(id: string, status: string | undefined, extra: Partial<Run> = {}): Run {
-  return {
+const run = (id: string, status: string | undefined, extra: RunFields = {}): Run =>
+  aRun({
     id,
     etag: `"etag-${id}"`,
     status,
@@ -28,12 +29,8 @@ function run(id: string, status: string | undefined, extra: Partial<Run> = {}): 
     createdAt: 1_700_000_000_000,
     params: {},
     metrics: status ? { statusSummary: { status } } : undefined,
-    errors: [],
-    window: undefined,
-    diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
     ...extra,
-  };
-}
+  });
 
 /** A story whose run waiting followed to `end`. */
 function waited(r: Run, end: WaitEnd = 'final', extra: Partial<FlowStory> = {}): FlowStory {
@@ -86,7 +83,6 @@ describe('judgeWaited', () => {
         recordSummary: { inputRecordCount: 50, failedRecordCount: 3 },
       },
       diagnostics: {
-        failedInfo: [],
         batchIds: ['B1'],
         sampleLinks: [{ name: 'failedRecords', url: 'https://platform.adobe.io/x?path=row_errors' }],
       },
@@ -116,11 +112,7 @@ describe('judgeWaited', () => {
   it('partial: a warning with how many records failed and the sample link', () => {
     const partial = run('r4', 'partialSuccess', {
       metrics: { statusSummary: { status: 'partialSuccess' }, recordSummary: { failedRecordCount: 10 } },
-      diagnostics: {
-        failedInfo: [],
-        batchIds: [],
-        sampleLinks: [{ name: 'failedRecords', url: 'https://platform.adobe.io/f' }],
-      },
+      diagnostics: { sampleLinks: [{ name: 'failedRecords', url: 'https://platform.adobe.io/f' }] },
     });
     const judgement = judgeWaited(waited(partial), RULES);
     expect(judgement.failure).toBeUndefined();

@@ -7,6 +7,7 @@ import { Report } from '../../src/report.ts';
 import { actionsRunner, type Runner } from '../../src/runner.ts';
 import { Secrets } from '../../src/secrets.ts';
 import { readSettings, type InputName } from '../../src/settings.ts';
+import { aRun } from '../builders.ts';
 
 const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
 const FLOW_B = '5b0f3c1e-9a4d-4e2b-8c6a-1d2e3f4a5b6c';
@@ -44,18 +45,8 @@ function fakeRunner() {
   return { runner, events, outputs };
 }
 
-const run = (id: string, status: string | undefined, flowId = FLOW): Run => ({
-  id,
-  etag: `"${id}-etag"`,
-  status,
-  flowId,
-  createdAt: 0,
-  params: undefined,
-  metrics: undefined,
-  errors: [],
-  window: undefined,
-  diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
-});
+const run = (id: string, status: string | undefined, flowId = FLOW): Run =>
+  aRun({ id, etag: `"${id}-etag"`, status, flowId, createdAt: 0 });
 
 describe('Report with one flow', () => {
   it('sets run-id, etag, status and run-url the moment the run exists', () => {

@@ -3,6 +3,7 @@ import type { Run } from '../../src/answers.ts';
 import { overallStatus } from '../../src/outcome.ts';
 import { renderBadInput, renderSummary, renderSummaryOfMany } from '../../src/summary.ts';
 import type { Settings } from '../../src/settings.ts';
+import { aRun } from '../builders.ts';
 
 const settings: Settings = {
   flowIds: ['3abea21c-7e36-4be1-bec1-d3bad0e3e0de'],
@@ -35,7 +36,7 @@ const settings: Settings = {
   imsUrl: 'https://ims-na1.adobelogin.com',
 };
 
-const finished: Run = {
+const finished: Run = aRun({
   id: 'run-1',
   etag: '"e"',
   status: 'failed',
@@ -55,9 +56,7 @@ const finished: Run = {
     sizeSummary: { inputBytes: -1 },
   },
   errors: [{ code: 'CONNECTOR-2001-500', message: 'Bad <b>row</b> | here' }],
-  window: undefined,
-  diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [] },
-};
+});
 
 describe('renderSummary', () => {
   it('shows a waited run at a glance', () => {
@@ -232,16 +231,12 @@ describe('renderSummary, each kind of end', () => {
   });
 
   it('a partial success: a warning with how many records failed, and the failed-record files', () => {
-    const partial: Run = {
+    const partial = aRun({
       ...finished,
       status: 'partialSuccess',
       errors: [],
-      diagnostics: {
-        failedInfo: [],
-        batchIds: [],
-        sampleLinks: [{ name: 'sampleErrors', url: 'https://platform.adobe.io/s' }],
-      },
-    };
+      diagnostics: { sampleLinks: [{ name: 'sampleErrors', url: 'https://platform.adobe.io/s' }] },
+    });
     const md = renderSummary({
       settings,
       flowId,
@@ -348,12 +343,12 @@ describe('renderSummary, each kind of end', () => {
 
   it('keeps hostile service text inert: no HTML, no table break, no line break, no command', () => {
     const hostile = '::error::x ##[error]y <script>alert(1)</script> a|b `c` [l](javascript:1)\r\nz\u2028w';
-    const bad: Run = {
+    const bad = aRun({
       ...finished,
       status: 'failed',
       errors: [{ code: 'X|1', message: hostile }],
-      diagnostics: { failedInfo: [{ code: '', message: hostile }], batchIds: [], sampleLinks: [] },
-    };
+      diagnostics: { failedInfo: [{ code: '', message: hostile }] },
+    });
     for (const md of [
       renderSummary({ settings, flowId, run: bad, wait: { end: 'final', run: bad, reads: 1 }, failure: hostile }),
       renderSummary({ settings, flowId, failure: hostile, flowName: hostile }),
@@ -441,10 +436,7 @@ describe('failed-record file addresses', () => {
   it('are code spans that no backtick or pipe in the address can end', () => {
     // What safeLink lets through: a backtick and a pipe stay as they are in a query.
     const url = 'https://platform.adobe.io/x?q=`|*_[]()';
-    const run: Run = {
-      ...finished,
-      diagnostics: { failedInfo: [], batchIds: [], sampleLinks: [{ name: 'failedRecords', url }] },
-    };
+    const run = aRun({ ...finished, diagnostics: { sampleLinks: [{ name: 'failedRecords', url }] } });
     const md = renderSummary({ settings, flowId: 'a', run, wait: { end: 'final', run, reads: 1 } });
     expect(md).toContain('- failed records: `https://platform.adobe.io/x?q=%60%7C*_[]()`\n');
   });

@@ -14,8 +14,9 @@
 //   });
 //
 // A test may start more than one emulator and make more than one run: each run is checked against the
-// secrets of every emulator of the test. A test that feeds the action hostile text expects it defused, so the check stays
-// as it is; such a test may assert more (say, that no `::warning::` line at all was written), never less.
+// secrets of every emulator of the test. A test that feeds the action hostile text expects it defused,
+// so the check stays as it is; such a test may assert more (say, that no `::warning::` line at all was
+// written), never less.
 // Not for tests that run child processes of their own (dev-tools), nor for the campaign's cases, which
 // hold their own invariants (with the same allow-list, `OWN_COMMANDS`).
 import { afterEach, expect } from 'vitest';

@@ -4,6 +4,9 @@
 // so that a closed terminal leaves no emulator holding the port.
 import { Emulator } from './emulator.ts';
 
+// Who started us, read first: a parent that dies later leaves us with another one.
+const parent = process.ppid;
+
 export const DEMO_FLOW_ID = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
 const port = Number(process.env.EMULATOR_PORT ?? 8787);
 
@@ -40,7 +43,6 @@ const stop = () => void emulator.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 // An orphan is adopted by another process: its parent's pid changes.
-const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) stop();
 }, 1000);

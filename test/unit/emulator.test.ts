@@ -542,8 +542,9 @@ describe('npm run emulator', () => {
       process.execPath,
       [
         '-e',
-        `const c = require('node:child_process').spawn(process.execPath, [${JSON.stringify(CLI)}], { env: { ...process.env, EMULATOR_PORT: '0' }, stdio: 'ignore' });
-         console.log(c.pid); setTimeout(() => process.exit(0), 500);`,
+        // It exits once the emulator listens: on a loaded machine Node may take longer than any fixed delay to start.
+        `const c = require('node:child_process').spawn(process.execPath, [${JSON.stringify(CLI)}], { env: { ...process.env, EMULATOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'ignore'] });
+         console.log(c.pid); c.stdout.once('data', () => process.exit(0));`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );

@@ -2,14 +2,17 @@
 // guard against a run in progress, take its window) and then its run request. The stages are chosen
 // once, from the settings; no stage asks which mode it is in.
 import { ServiceError, type Flow, type Run } from './answers.js';
-import { buildRunRequest, UnknownOutcomeError } from './flow-service.js';
+import { buildRunRequest, flowServiceUrls, UnknownOutcomeError } from './flow-service.js';
+import { stepContext, type DryRunPlan, type Mode } from './mode.js';
 import { nextWindow, originText, runsInFlight, withReads } from './history.js';
 import { windowText, type FlowStory } from './outcome.js';
 import { limiter } from './pool.js';
-import type { Settings } from './settings.js';
-import { failureText, type Step } from './step.js';
+import type { CreateSettings } from './settings.js';
+import { failureText, type Step as AnyStep } from './step.js';
 import { formatDuration, isoSeconds } from './time.js';
 import { waitForRun } from './wait.js';
+
+type Step = AnyStep<CreateSettings>;
 
 /** What one flow's stages work out, in turn, before its run request. */
 interface FlowPlan {
@@ -55,7 +58,7 @@ export async function startRuns(step: Step): Promise<void> {
 }
 
 /** The stages of create mode for these inputs: nothing is asked of the service that is not needed. */
-function createStages(settings: Settings): FlowStage[] {
+function createStages(settings: CreateSettings): FlowStage[] {
   const lastSuccess = settings.windowStart === 'last-success';
   const guard = { start: undefined, wait: waitForRunsInFlight, skip: skipIfRunning, fail: failIfRunning }[
     settings.ifRunning
@@ -65,7 +68,7 @@ function createStages(settings: Settings): FlowStage[] {
     // One list serves both the guard and the window.
     ...(guard || lastSuccess ? [listHistory] : []),
     ...(guard ? [guard] : []),
-    lastSuccess ? windowFromHistory : windowFromInputs,
+    settings.windowStart === 'last-success' ? windowFromHistory : windowFromInputs(settings.windowStart),
     createRun,
   ];
 }
@@ -113,7 +116,7 @@ function notFound(flowId: string, sandboxName: string): string {
 }
 
 /** Why this flow cannot take the run request, in words a user acts on; undefined when it can. */
-function flowProblem(flow: Flow, settings: Settings): string | undefined {
+function flowProblem(flow: Flow, settings: CreateSettings): string | undefined {
   const name = `Flow ${flow.id}${flow.name ? ` (${flow.name})` : ''}`;
   if (flow.state && flow.state.toLowerCase() !== 'enabled') {
     return `${name} is ${flow.state}: enable it in Platform (Sources > Dataflows) before starting a run. No run was started.`;
@@ -224,13 +227,11 @@ function inFlightText(story: FlowStory, run: Run): string {
 }
 
 /** The window the inputs give. */
-function windowFromInputs(step: Step, plan: FlowPlan): boolean {
-  plan.story.window = {
-    start: step.settings.windowStart as number,
-    end: step.settings.windowEnd,
-    origin: { kind: 'inputs' },
+function windowFromInputs(start: number) {
+  return (step: Step, plan: FlowPlan): boolean => {
+    step.report.windowChosen(plan.story, { start, end: step.settings.windowEnd, origin: { kind: 'inputs' } });
+    return true;
   };
-  return true;
 }
 
 /** `window-start: last-success`: the window starts where the newest successful one ended. */
@@ -258,8 +259,8 @@ function windowFromHistory(step: Step, plan: FlowPlan): boolean {
     );
     return false;
   }
-  story.window = { start: next.start, end: next.end, origin: next.origin };
-  report.note(story, `Window ${windowText(story.window)}: ${originText(next.origin)}.`);
+  report.windowChosen(story, { start: next.start, end: next.end, origin: next.origin });
+  report.note(story, `Window ${windowText(next)}: ${originText(next.origin)}.`);
   return true;
 }
 
@@ -275,4 +276,35 @@ async function createRun(step: Step, plan: FlowPlan): Promise<boolean> {
   });
   step.report.started(story, await step.service.createRun(request, step.signal), 'created');
   return true;
+}
+
+/** Create mode as the entry composes it: a story per flow, what the summary says of the step, the stages. */
+export function createMode(settings: CreateSettings): Mode {
+  const given = settings.windowStart === 'last-success' ? undefined : settings.windowStart;
+  return {
+    stories: settings.flowIds.map((flowId) => ({ flowId })),
+    context: {
+      ...stepContext(settings),
+      startTime: settings.startTime,
+      ...(given === undefined ? {} : { window: { start: given, end: settings.windowEnd } }),
+    },
+    start: (step) => startRuns({ ...step, settings }),
+    dryRun(): DryRunPlan {
+      const urls = flowServiceUrls(settings.platformUrl);
+      if (given === undefined) {
+        return {
+          requests: [],
+          plans: settings.flowIds.map(
+            (flowId) => `The window of flow ${flowId} would start where its last successful run's window ended.`,
+          ),
+        };
+      }
+      const requests = settings.flowIds.map((flowId) => ({
+        flowId,
+        url: urls.runs,
+        body: buildRunRequest({ ...settings, flowId, windowStart: given }),
+      }));
+      return { requests, plans: [] };
+    },
+  };
 }

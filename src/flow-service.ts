@@ -81,13 +81,24 @@ interface StartRequest {
   known: ReadonlySet<string>;
 }
 
+/** The Flow Service's addresses: only the client knows them (a dry run says what would be asked). */
+export function flowServiceUrls(platformUrl: string) {
+  const base = `${platformUrl}/data/foundation/flowservice`;
+  return {
+    base,
+    runs: `${base}/runs`,
+    run: (runId: string) => `${base}/runs/${encodeURIComponent(runId)}`,
+    retrigger: (runId: string) => `${base}/runs/${encodeURIComponent(runId)}/action?op=re-trigger`,
+  };
+}
+
 export class FlowServiceClient {
   private readonly base: string;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(private readonly options: FlowServiceOptions) {
-    this.base = `${options.platformUrl}/data/foundation/flowservice`;
+    this.base = flowServiceUrls(options.platformUrl).base;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
   }

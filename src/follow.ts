@@ -2,10 +2,12 @@
 // failed runs re-triggered while `retries` allow and another try could help.
 import { ServiceError } from './answers.js';
 import { onlyDataErrors } from './diagnosis.js';
-import { UnknownOutcomeError } from './flow-service.js';
+import { flowServiceUrls, UnknownOutcomeError } from './flow-service.js';
+import { stepContext, type Mode } from './mode.js';
 import { attemptsOf, type FlowStory } from './outcome.js';
 import { forEachLimited } from './pool.js';
 import { classifyStatus } from './status.js';
+import type { FollowSettings } from './settings.js';
 import { failureText, type Step } from './step.js';
 import { waitForRun } from './wait.js';
 
@@ -13,7 +15,7 @@ import { waitForRun } from './wait.js';
 export type GivenRunStage = (step: Step, story: FlowStory) => Promise<void>;
 
 /** Run-id mode: read each given run (its flow comes from the run itself), then the stages asked for. */
-export async function adoptRuns(step: Step, then: GivenRunStage[] = []): Promise<void> {
+export async function adoptRuns(step: Step<FollowSettings>, then: GivenRunStage[] = []): Promise<void> {
   await forEachLimited(step.report.stories, step.settings.maxConcurrency, async (story) => {
     try {
       step.report.started(story, await readGivenRun(step, story.givenRunId!), 'adopted');
@@ -76,7 +78,7 @@ async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number)
     });
     const failed = result.end === 'final' && classifyStatus(result.run.status) === 'failure';
     if (!failed || retriesLeft === 0) return report.waited(story, result);
-    story.run = result.run;
+    report.read(story, result.run);
     if (onlyDataErrors(result.run)) {
       report.notRetried(story, 'data error (another try would fail the same way)');
       return report.waited(story, result);
@@ -90,4 +92,22 @@ async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number)
       return report.waited(story, result);
     }
   }
+}
+
+/** Follow mode (`run-id`) as the entry composes it: a story per given run, adopted, maybe re-triggered. */
+export function followMode(settings: FollowSettings): Mode {
+  const urls = flowServiceUrls(settings.platformUrl);
+  return {
+    stories: settings.runIds.map((givenRunId) => ({ flowId: '', givenRunId })),
+    context: stepContext(settings),
+    start: (step) => adoptRuns({ ...step, settings }, settings.retrigger ? [retrigger] : []),
+    dryRun: () => ({
+      requests: [],
+      plans: settings.runIds.map((runId) =>
+        settings.retrigger
+          ? `Run ${runId} would be read, then re-triggered with POST ${urls.retrigger(runId)}.`
+          : `Run ${runId} would be read with GET ${urls.run(runId)}.`,
+      ),
+    }),
+  };
 }

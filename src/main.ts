@@ -3,23 +3,25 @@
 // each run to its end, re-triggering failed ones when asked; report. A mode is a choice of stages; no
 // stage asks which mode it is in. Errors become a failed step, never a stack trace.
 import * as core from '@actions/core';
-import { startRuns } from './create.js';
-import { buildRunRequest, FlowServiceClient } from './flow-service.js';
-import { adoptRuns, followRuns, retrigger } from './follow.js';
+import { createMode } from './create.js';
+import { FlowServiceClient } from './flow-service.js';
+import { followMode, followRuns } from './follow.js';
 import type { HttpClient } from './http.js';
 import { tokenSource } from './ims.js';
-import { Report } from './report.js';
+import type { DryRunPlan, Mode } from './mode.js';
+import { OneFlowReport, SeveralFlowsReport, type Report } from './report.js';
 import { actionsRunner, type Runner } from './runner.js';
 import type { Secrets } from './secrets.js';
 import type { Settings } from './settings.js';
 import { failureText, type Step } from './step.js';
-import { renderDryRunPlans, renderSummary } from './summary.js';
+import { renderDryRunPlans, renderSummary, type StepContext } from './summary.js';
 
 /** The step once its inputs are known to be good. */
 export async function runWith(settings: Settings, startedAt: number, secrets: Secrets): Promise<void> {
   const io = actionsRunner(core, secrets);
   for (const warning of settings.warnings) io.warning(warning);
-  if (settings.dryRun) return tellDryRun(settings, io);
+  const mode: Mode = settings.mode === 'create' ? createMode(settings) : followMode(settings);
+  if (settings.dryRun) return tellDryRun(mode.dryRun(), mode.context, io);
 
   // Listening for a cancel first: the job may be cancelled while the HTTP stack loads.
   const cancel = cancelOnSignals();
@@ -30,17 +32,21 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
     deadline,
     log: (line) => io.info(line),
   });
-  const report = new Report(settings, io, startedAt);
+  // The layout is chosen once: one flow reads as a single run always has; several get a row each.
+  const Layout = mode.stories.length > 1 ? SeveralFlowsReport : OneFlowReport;
+  const report: Report = new Layout(mode.stories, io, {
+    context: mode.context,
+    rules: { failOnPartial: settings.failOnPartial, timeoutMs: settings.timeoutMs },
+    startedAt,
+  });
   try {
     // One token serves every flow: the token source mints it on first use and shares it.
     const tokens = tokenSource({ ...settings, http, addSecret: (v) => secrets.add(v) });
     const service = new FlowServiceClient({ ...settings, tokens, http, log: io, deadline });
     const step: Step = { settings, service, report, signal: cancel.signal, deadline, debug: (m) => io.debug(m) };
 
-    if (settings.runIds.length === 0) await startRuns(step);
-    else await adoptRuns(step, settings.retrigger ? [retrigger] : []);
+    await mode.start(step);
     report.allStarted();
-
     if (settings.wait) await followRuns(step);
     io.debug(`Tokens minted in this step: ${tokens.minted}`);
     report.finished();
@@ -54,28 +60,14 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
 }
 
 /** Dry run: print what would be sent, send nothing; the summary says the same. */
-async function tellDryRun(settings: Settings, io: Runner): Promise<void> {
-  const api = `${settings.platformUrl}/data/foundation/flowservice`;
-  const plans: string[] = [];
-  for (const runId of settings.runIds) {
-    plans.push(
-      settings.retrigger
-        ? `Run ${runId} would be read, then re-triggered with POST ${api}/runs/${runId}/action?op=re-trigger.`
-        : `Run ${runId} would be read with GET ${api}/runs/${runId}.`,
-    );
+async function tellDryRun(plan: DryRunPlan, context: StepContext, io: Runner): Promise<void> {
+  for (const request of plan.requests) {
+    io.info(`Dry run: nothing is sent. This request would go to ${request.url}:`);
+    io.info(JSON.stringify(request.body, null, 2));
+    await io.summary(renderSummary({ flowId: request.flowId, dryRunRequest: request.body }, context));
   }
-  for (const flowId of settings.flowIds) {
-    if (typeof settings.windowStart !== 'number') {
-      plans.push(`The window of flow ${flowId} would start where its last successful run's window ended.`);
-      continue;
-    }
-    const request = buildRunRequest({ ...settings, flowId, windowStart: settings.windowStart });
-    io.info(`Dry run: nothing is sent. This request would go to ${api}/runs:`);
-    io.info(JSON.stringify(request, null, 2));
-    await io.summary(renderSummary({ settings, flowId, dryRunRequest: request }));
-  }
-  for (const plan of plans) io.info(`Dry run: nothing is sent. ${plan}`);
-  if (plans.length > 0) await io.summary(renderDryRunPlans(plans));
+  for (const line of plan.plans) io.info(`Dry run: nothing is sent. ${line}`);
+  if (plan.plans.length > 0) await io.summary(renderDryRunPlans(plan.plans));
 }
 
 /** SIGINT/SIGTERM (the job was cancelled) abort whatever is in flight. */

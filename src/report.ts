@@ -1,12 +1,12 @@
 // Telling each event of the step once, through the runner: outputs (set as soon as they are known),
-// log lines, annotations and the job summary. One flow reads as it always has; several get a log
-// group, an output line and a summary row each. The layout is chosen once, here; what each end
+// log lines, annotations and the job summary. `Report` is the one writer of each flow's story; how the
+// story is laid out is chosen once, by the entry: `OneFlowReport` reads as a single run always has,
+// `SeveralFlowsReport` gives each flow a log group, an output line and a summary row. What each end
 // means is decided by the pure functions in outcome.ts. Service text arrives already inert.
 import type { Flow, Run } from './answers.js';
 import {
   attemptsOf,
   judgeWaited,
-  linkFor,
   overallStatus,
   runEntry,
   storyStatus,
@@ -14,34 +14,35 @@ import {
   unsureText,
   whereToLook,
   type FlowStory,
-  type LinkContext,
+  type JudgeRules,
+  type WindowOrigin,
 } from './outcome.js';
 import type { Runner } from './runner.js';
-import type { Settings } from './settings.js';
-import { renderSummary, renderSummaryOfMany } from './summary.js';
+import { renderSummary, renderSummaryOfMany, type StepContext } from './summary.js';
 import { formatDuration } from './time.js';
 import type { WaitResult } from './wait.js';
 
 /** How a run came to be followed. */
 export type Arrival = 'created' | 'adopted' | 'retriggered';
 
-export class Report {
-  readonly stories: FlowStory[];
-  readonly link: LinkContext;
-  private readonly several: boolean;
-  private readonly logs = new Map<FlowStory, string[]>();
+export interface ReportOptions {
+  /** What the summary says of the step as a whole. */
+  context: StepContext;
+  /** How an ended run is judged: `fail-on-partial`, the timeout, where to look. */
+  rules: Omit<JudgeRules, 'link'>;
+  /** Epoch ms: when the step started, for "after 2m" in the log. */
+  startedAt: number;
+}
 
+export abstract class Report {
   constructor(
-    private readonly settings: Settings,
-    private readonly io: Runner,
-    private readonly startedAt: number,
-  ) {
-    this.stories =
-      settings.runIds.length > 0
-        ? settings.runIds.map((givenRunId) => ({ flowId: '', givenRunId }))
-        : settings.flowIds.map((flowId) => ({ flowId }));
-    this.several = this.stories.length > 1;
-    this.link = linkFor(settings);
+    readonly stories: FlowStory[],
+    protected readonly io: Runner,
+    protected readonly options: ReportOptions,
+  ) {}
+
+  get link() {
+    return this.options.context.link;
   }
 
   /** Preflight read the flow: its name goes in the log and the summary. */
@@ -60,17 +61,21 @@ export class Report {
 
   /** A warning about one flow that does not stop it. */
   warn(story: FlowStory, message: string): void {
-    if (this.several) this.io.warning(`Flow ${story.flowId}: ${message}`);
-    else this.io.warning(message);
+    this.io.warning(this.about(story, message));
   }
 
-  /** The run exists. With one flow its ID, etag, status and link are outputs from now on, whatever happens next. */
+  /** The window the flow's run request carries, and where it came from. */
+  windowChosen(story: FlowStory, window: { start: number; end: number; origin: WindowOrigin }): void {
+    story.window = window;
+  }
+
+  /** The run exists. Its ID, etag, status and link are outputs from now on, whatever happens next. */
   started(story: FlowStory, run: Run, arrival: Arrival): void {
     const previous = story.run;
     if (previous && arrival === 'retriggered') (story.earlier ??= []).push(previous);
     story.run = run;
     if (!story.flowId && run.flowId) story.flowId = run.flowId;
-    if (!this.several) this.setOneFlowOutputs(story);
+    this.runKnown(story);
     const status = run.status ?? 'scheduled';
     const flow = story.flowId ? ` of flow ${story.flowId}` : '';
     if (arrival === 'created') this.log(story, `Created run ${run.id}${flow} (status: ${status}).`);
@@ -84,17 +89,22 @@ export class Report {
     }
   }
 
-  /** The run could not be started (or read, for one given by ID). With several flows the others go on. */
+  /** The newest read of the flow's run (its end, before a re-trigger). */
+  read(story: FlowStory, run: Run): void {
+    story.run = run;
+  }
+
+  /** The run could not be started (or read, for one given by ID). The other flows go on. */
   notStarted(story: FlowStory, message: string, unsure = false): void {
     story.unsure = unsure || undefined;
     story.failure = unsure ? unsureText(message, story, this.link) : message;
-    if (this.several) this.log(story, `Could not start a run of flow ${story.flowId}: ${story.failure}`);
+    this.flowFailed(story, `Could not start a run of flow ${story.flowId}: ${story.failure}`);
   }
 
   /** No run is needed (nothing new to ingest, or one is in progress): not a failure. */
   skipped(story: FlowStory, reason: string): void {
     story.skipped = reason;
-    this.io.notice(this.several ? `Flow ${story.flowId}: ${reason}` : reason);
+    this.io.notice(this.about(story, reason));
   }
 
   /** Reading the run failed for good (after retries): this flow fails, the others go on. */
@@ -102,17 +112,11 @@ export class Report {
     story.unsure = unsure || undefined;
     const where = whereToLook(story, this.link);
     story.failure = unsure ? unsureText(message, story, this.link) : `${message} ${where}`;
-    if (this.several) this.log(story, `Stopped following run ${story.run?.id ?? ''}: ${story.failure}`);
-  }
-
-  /** Every run request has been answered: the outputs known so far. */
-  allStarted(): void {
-    if (this.several) this.setSeveralOutputs();
-    else this.io.setOutput('runs', JSON.stringify(this.stories.map((s) => runEntry(s, this.link))));
+    this.flowFailed(story, `Stopped following run ${story.run?.id ?? ''}: ${story.failure}`);
   }
 
   statusChanged(story: FlowStory, run: Run, previous: string | undefined): void {
-    const elapsed = formatDuration(Date.now() - this.startedAt);
+    const elapsed = formatDuration(Date.now() - this.options.startedAt);
     this.log(story, `Run ${run.id}: ${previous ?? 'unknown'} → ${run.status ?? 'unknown'} (after ${elapsed})`);
   }
 
@@ -126,31 +130,106 @@ export class Report {
   waited(story: FlowStory, result: WaitResult): void {
     story.run = result.run;
     story.wait = result;
-    story.waitedMs = Date.now() - this.startedAt;
-    const judgement = judgeWaited(story, {
-      failOnPartial: this.settings.failOnPartial,
-      timeoutMs: this.settings.timeoutMs,
-      link: this.link,
-    });
+    story.waitedMs = Date.now() - this.options.startedAt;
+    const judgement = judgeWaited(story, { ...this.options.rules, link: this.link });
     story.failure = judgement.failure;
     story.warning = judgement.warning;
     if (judgement.info) this.log(story, judgement.info);
   }
 
+  /** Every run request has been answered: the outputs known so far. */
+  abstract allStarted(): void;
   /** Every flow's story has ended: final outputs, one annotation per problem, the step's verdict. */
+  abstract finished(): void;
+  /** The whole step failed outside any one flow's story. */
+  abstract fail(message: string): void;
+  abstract writeSummary(): Promise<void>;
+
+  /** A line of one flow's log. */
+  protected abstract log(story: FlowStory, line: string): void;
+  /** A message about one flow, as an annotation says it. */
+  protected abstract about(story: FlowStory, message: string): string;
+  /** A flow's run is known (created, adopted, re-triggered). */
+  protected abstract runKnown(story: FlowStory): void;
+  /** A flow failed before its end was judged; `line` says so in its log. */
+  protected abstract flowFailed(story: FlowStory, line: string): void;
+
+  protected runsOutput(): void {
+    this.io.setOutput('runs', JSON.stringify(this.stories.map((s) => runEntry(s, this.link))));
+  }
+
+  protected windowOutputs(stories: FlowStory[]): void {
+    if (!stories.some((s) => s.window)) return;
+    this.io.setOutput('window-start', stories.map((s) => s.window?.start ?? '').join('\n'));
+    this.io.setOutput('window-end', stories.map((s) => s.window?.end ?? '').join('\n'));
+  }
+}
+
+/** One flow: log lines as they happen, outputs as single values, the run's own summary. */
+export class OneFlowReport extends Report {
+  private get story(): FlowStory {
+    return this.stories[0]!;
+  }
+
+  allStarted(): void {
+    this.runsOutput();
+  }
+
   finished(): void {
-    if (this.several) {
-      this.setSeveralOutputs();
-      for (const story of this.stories) this.flushGroup(story);
-    } else {
-      const [story] = this.stories as [FlowStory];
-      this.setOneFlowOutputs(story);
-      if (story.wait) this.io.setOutput('metrics', JSON.stringify(story.run?.metrics ?? {}));
-      this.io.setOutput('runs', JSON.stringify(this.stories.map((s) => runEntry(s, this.link))));
-      if (story.warning) this.io.warning(story.warning);
-      if (story.failure) this.io.fail(story.failure);
-      return;
+    const { story } = this;
+    this.outputs();
+    if (story.wait) this.io.setOutput('metrics', JSON.stringify(story.run?.metrics ?? {}));
+    this.runsOutput();
+    if (story.warning) this.io.warning(story.warning);
+    if (story.failure) this.io.fail(story.failure);
+  }
+
+  fail(message: string): void {
+    this.story.failure ??= message;
+    this.io.fail(message);
+  }
+
+  async writeSummary(): Promise<void> {
+    await this.io.summary(renderSummary(this.story, this.options.context));
+  }
+
+  protected log(_story: FlowStory, line: string): void {
+    this.io.info(line);
+  }
+
+  protected about(_story: FlowStory, message: string): string {
+    return message;
+  }
+
+  protected runKnown(): void {
+    this.outputs();
+  }
+
+  protected flowFailed(): void {}
+
+  private outputs(): void {
+    const { story } = this;
+    if (story.run) {
+      this.io.setOutput('run-id', story.run.id);
+      this.io.setOutput('etag', story.run.etag ?? '');
+      this.io.setOutput('run-url', storyUrl(this.link, story) ?? '');
     }
+    if (story.run || story.skipped) this.io.setOutput('status', storyStatus(story));
+    this.windowOutputs([story]);
+  }
+}
+
+/** Several flows: a log group per flow when it ends, one output line per flow, a summary row per flow. */
+export class SeveralFlowsReport extends Report {
+  private readonly logs = new Map<FlowStory, string[]>();
+
+  allStarted(): void {
+    this.outputs();
+  }
+
+  finished(): void {
+    this.outputs();
+    for (const story of this.stories) this.flushGroup(story);
     for (const story of this.stories) {
       if (story.warning) this.io.warning(`Flow ${this.name(story)}: ${story.warning}`);
       if (story.failure) this.io.error(`Flow ${this.name(story)}: ${story.failure}`);
@@ -163,30 +242,34 @@ export class Report {
     }
   }
 
-  /** The whole step failed outside any one flow's story. */
   fail(message: string): void {
     for (const story of this.stories) story.failure ??= message;
-    if (this.several) this.finished();
-    else this.io.fail(message);
+    this.finished();
   }
 
   async writeSummary(): Promise<void> {
-    const text = this.several
-      ? renderSummaryOfMany(this.settings, this.stories, this.link)
-      : renderSummary({ settings: this.settings, ...this.stories[0]! }, this.link);
-    await this.io.summary(text);
+    await this.io.summary(renderSummaryOfMany(this.stories, this.options.context));
+  }
+
+  /** Kept for that flow's group, printed when it ends. */
+  protected log(story: FlowStory, line: string): void {
+    const lines = this.logs.get(story) ?? [];
+    lines.push(line);
+    this.logs.set(story, lines);
+  }
+
+  protected about(story: FlowStory, message: string): string {
+    return `Flow ${story.flowId}: ${message}`;
+  }
+
+  protected runKnown(): void {}
+
+  protected flowFailed(story: FlowStory, line: string): void {
+    this.log(story, line);
   }
 
   private name(story: FlowStory): string {
     return story.flowId || `of run ${story.givenRunId ?? ''}`;
-  }
-
-  /** With one flow, a log line now; with several, kept for that flow's group, printed when it ends. */
-  private log(story: FlowStory, line: string): void {
-    if (!this.several) return this.io.info(line);
-    const lines = this.logs.get(story) ?? [];
-    lines.push(line);
-    this.logs.set(story, lines);
   }
 
   private flushGroup(story: FlowStory): void {
@@ -196,28 +279,12 @@ export class Report {
     this.io.group(`Flow ${this.name(story)}: ${storyStatus(story)}`, lines);
   }
 
-  private setOneFlowOutputs(story: FlowStory): void {
-    if (story.run) {
-      this.io.setOutput('run-id', story.run.id);
-      this.io.setOutput('etag', story.run.etag ?? '');
-      this.io.setOutput('run-url', storyUrl(this.link, story) ?? '');
-    }
-    if (story.run || story.skipped) this.io.setOutput('status', storyStatus(story));
-    this.setWindowOutputs([story]);
-  }
-
-  private setSeveralOutputs(): void {
+  private outputs(): void {
     this.io.setOutput('run-id', this.stories.map((s) => s.run?.id ?? '').join('\n'));
     this.io.setOutput('etag', this.stories.map((s) => s.run?.etag ?? '').join('\n'));
     this.io.setOutput('run-url', this.stories.map((s) => storyUrl(this.link, s) ?? '').join('\n'));
     this.io.setOutput('status', overallStatus(this.stories));
-    this.io.setOutput('runs', JSON.stringify(this.stories.map((s) => runEntry(s, this.link))));
-    this.setWindowOutputs(this.stories);
-  }
-
-  private setWindowOutputs(stories: FlowStory[]): void {
-    if (!stories.some((s) => s.window)) return;
-    this.io.setOutput('window-start', stories.map((s) => s.window?.start ?? '').join('\n'));
-    this.io.setOutput('window-end', stories.map((s) => s.window?.end ?? '').join('\n'));
+    this.runsOutput();
+    this.windowOutputs(this.stories);
   }
 }

@@ -1,10 +1,11 @@
 // What every stage of a step works with, and how an error becomes words for the user.
 import type { FlowServiceClient } from './flow-service.js';
 import type { Report } from './report.js';
-import type { Settings } from './settings.js';
+import type { SharedSettings } from './settings.js';
 
-export interface Step {
-  settings: Settings;
+/** What every stage of a step works with; a mode's stages see that mode's settings. */
+export interface Step<S extends SharedSettings = SharedSettings> {
+  settings: S;
   service: FlowServiceClient;
   report: Report;
   /** Aborted when the job is cancelled. */

@@ -4,15 +4,23 @@ import type { Run, ServiceErrorEntry } from './answers.js';
 import { adviceOf, failedRecordsOf, type Advice } from './diagnosis.js';
 import type { RunRequest } from './flow-service.js';
 import { originText } from './history.js';
-import { linkFor, storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
-import type { Settings } from './settings.js';
+import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
 import { classifyStatus, type Outcome } from './status.js';
+import { address, capital, code, esc, num } from './markdown.js';
 import { formatDuration, isoSeconds } from './time.js';
-import { inert } from './untrusted.js';
+
+/** What the summary says of the step as a whole, as plain data: the entry fills it in for its mode. */
+export interface StepContext {
+  sandboxName: string;
+  link: LinkContext;
+  /** Create mode: when the runs are scheduled to start (unix seconds). */
+  startTime?: number;
+  /** A window the inputs give, the same for every flow (unix seconds). */
+  window?: { start: number; end: number };
+}
 
 /** What the summary shows of a single-flow step. */
 export interface RunStory extends FlowStory {
-  settings: Settings;
   dryRunRequest?: RunRequest;
 }
 
@@ -36,8 +44,9 @@ export function renderBadInput(problems: string[]): string {
 }
 
 /** Markdown for the job summary of one flow: a table a person reads at a glance. */
-export function renderSummary(story: RunStory, link: LinkContext = linkFor(story.settings)): string {
-  const { settings, run, wait } = story;
+export function renderSummary(story: RunStory, context: StepContext): string {
+  const { run, wait } = story;
+  const { link } = context;
   const status = run?.status ?? (run ? 'scheduled' : undefined);
   const outcome = classifyStatus(status);
   const title = story.dryRunRequest
@@ -56,10 +65,10 @@ export function renderSummary(story: RunStory, link: LinkContext = linkFor(story
   ];
   if (url) rows.push(['In Platform', `[Dataflow activity of this run](${url})`]);
   if ((story.earlier?.length ?? 0) > 0) rows.push(['Attempts', attemptsText(story)]);
-  rows.push(['Sandbox', esc(settings.sandboxName)]);
-  const window = windowOf(story, settings);
+  rows.push(['Sandbox', esc(context.sandboxName)]);
+  const window = windowOf(story, context);
   if (window) rows.push(['Window', window]);
-  if (settings.runIds.length === 0) rows.push(['Start time', isoSeconds(settings.startTime)]);
+  if (context.startTime !== undefined) rows.push(['Start time', isoSeconds(context.startTime)]);
   rows.push(['Status', story.skipped ? 'skipped' : status ? esc(status) : '—']);
   if (wait) {
     rows.push(['Duration', duration(story)]);
@@ -85,23 +94,18 @@ export function renderSummary(story: RunStory, link: LinkContext = linkFor(story
 }
 
 /** Markdown for the job summary of several flows: one row per flow, then each one's errors. */
-export function renderSummaryOfMany(
-  settings: Settings,
-  stories: FlowStory[],
-  link: LinkContext = linkFor(settings),
-): string {
+export function renderSummaryOfMany(stories: FlowStory[], context: StepContext): string {
+  const { link } = context;
   const ok = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'success').length;
   const failed = stories.filter((s) => s.failure).length;
   const skipped = stories.filter((s) => s.skipped).length;
   const partial = stories.filter((s) => !s.failure && classifyStatus(s.run?.status) === 'partial').length;
   const waited = stories.some((s) => s.wait);
   const icon = failed > 0 ? '❌' : ok + skipped === stories.length ? '✅' : partial > 0 ? '⚠️' : '⏳';
-  const fixedWindow = typeof settings.windowStart === 'number' && settings.runIds.length === 0;
-  const context = [`Sandbox ${esc(settings.sandboxName)}`];
-  if (fixedWindow)
-    context.push(`window ${isoSeconds(settings.windowStart as number)} → ${isoSeconds(settings.windowEnd)}`);
-  if (settings.runIds.length === 0) context.push(`start ${isoSeconds(settings.startTime)}`);
-  const perFlowWindow = !fixedWindow && stories.some((s) => s.window);
+  const about = [`Sandbox ${esc(context.sandboxName)}`];
+  if (context.window) about.push(`window ${windowText(context.window)}`);
+  if (context.startTime !== undefined) about.push(`start ${isoSeconds(context.startTime)}`);
+  const perFlowWindow = !context.window && stories.some((s) => s.window);
   const head = [
     'Flow',
     'Run ID',
@@ -113,7 +117,7 @@ export function renderSummaryOfMany(
   const lines = [
     `### ${icon} ${stories.length} flow runs: ${waited ? `${ok} succeeded, ` : ''}${partial ? `${partial} partially succeeded, ` : ''}${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
     '',
-    context.join(' · '),
+    about.join(' · '),
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,
@@ -132,7 +136,7 @@ export function renderSummaryOfMany(
     const runCell = run ? code(run.id) : '—';
     const flow = story.flowId ? code(story.flowId) : code(story.givenRunId ?? '');
     const cells = [flow, runCell, status];
-    if (perFlowWindow) cells.push(windowOf(story, settings) ?? '—');
+    if (perFlowWindow) cells.push(windowOf(story, context) ?? '—');
     if (waited) cells.push(story.wait ? duration(story) : '—', records(run), files(run));
     cells.push(url ? `[open](${url})` : '—');
     lines.push(`| ${cells.join(' | ')} |`);
@@ -164,15 +168,14 @@ function attemptsText(story: FlowStory): string {
 }
 
 /** The window row: the one sent, and where it came from. */
-function windowOf(story: FlowStory, settings: Settings): string | undefined {
+function windowOf(story: FlowStory, context: StepContext): string | undefined {
   if (story.window) {
     const { origin } = story.window;
     const text = windowText(story.window);
     // Fixed words and times only: the one text from the service, the run ID, goes through code().
     return origin.kind === 'inputs' ? text : `${text} (${originText(origin, code)})`;
   }
-  if (settings.runIds.length > 0 || typeof settings.windowStart !== 'number') return undefined;
-  return `${isoSeconds(settings.windowStart)} → ${isoSeconds(settings.windowEnd)}`;
+  return context.window && windowText(context.window);
 }
 
 /** The title's words for a status: "succeeded", "failed", "partially succeeded", or as spelled. */
@@ -258,11 +261,6 @@ function fileLines(run: Run): string[] {
   );
 }
 
-/** A URL as a code span: shown as written, never a link, never a table cell break. */
-function address(url: string): string {
-  return `\`${url.replaceAll('`', '%60').replaceAll('|', '%7C')}\``;
-}
-
 /** One error, with its record count. */
 function errorLine(e: ServiceErrorEntry): string {
   const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} record${e.recordCount === 1 ? '' : 's'})` : '';
@@ -292,32 +290,6 @@ function records(run: Run | undefined): string {
 function files(run: Run | undefined): string {
   const f = run?.metrics?.fileSummary;
   return `${num(f?.inputFileCount)} in · ${num(f?.outputFileCount)} written · ${num(f?.failedFileCount)} failed`;
-}
-
-function esc(text: string): string {
-  return inert(text, 1000)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('|', '&#124;')
-    .replaceAll('`', '&#96;')
-    .replaceAll('*', '&#42;')
-    .replaceAll('_', '&#95;')
-    .replaceAll('[', '&#91;');
-}
-
-function capital(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function code(text: string): string {
-  return `<code>${esc(text)}</code>`;
-}
-
-/** 1,234,567: grouped by hand, because the first toLocaleString loads ICU's data (about 8 MiB). */
-function num(n: number | undefined): string {
-  if (n === undefined || n < 0 || !Number.isFinite(n)) return '—';
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 function sum(...values: Array<number | undefined>): number | undefined {

@@ -3,10 +3,11 @@
 import type * as Core from '@actions/core';
 import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/answers.ts';
-import { Report } from '../../src/report.ts';
+import { createMode } from '../../src/create.ts';
+import { OneFlowReport, SeveralFlowsReport, type Report } from '../../src/report.ts';
 import { actionsRunner, type Runner } from '../../src/runner.ts';
 import { Secrets } from '../../src/secrets.ts';
-import { readSettings, type InputName } from '../../src/settings.ts';
+import { readSettings, type CreateSettings, type InputName } from '../../src/settings.ts';
 import { aRun } from '../builders.ts';
 
 const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
@@ -21,7 +22,15 @@ function settingsFor(inputs: Partial<Record<InputName, string>>) {
     'window-start': '24h',
     ...inputs,
   };
-  return readSettings({ getInput: (n) => all[n] ?? '', setSecret: () => {} }, Date.UTC(2023, 10, 14));
+  return readSettings({ getInput: (n) => all[n] ?? '', setSecret: () => {} }, Date.UTC(2023, 10, 14)) as CreateSettings;
+}
+
+/** The report main.ts makes for these settings: the layout chosen once, by how many flows there are. */
+function reportFor(settings: CreateSettings, runner: Runner): Report {
+  const mode = createMode(settings);
+  const Layout = mode.stories.length > 1 ? SeveralFlowsReport : OneFlowReport;
+  const rules = { failOnPartial: settings.failOnPartial, timeoutMs: settings.timeoutMs };
+  return new Layout(mode.stories, runner, { context: mode.context, rules, startedAt: Date.now() });
 }
 
 /** A runner that records what it was told, in order. */
@@ -51,7 +60,7 @@ const run = (id: string, status: string | undefined, flowId = FLOW): Run =>
 describe('Report with one flow', () => {
   it('sets run-id, etag, status and run-url the moment the run exists', () => {
     const { runner, outputs, events } = fakeRunner();
-    const report = new Report(settingsFor({}), runner, Date.now());
+    const report = reportFor(settingsFor({}), runner);
     report.started(report.stories[0]!, run('r1', undefined), 'created');
     expect(outputs).toMatchObject({ 'run-id': 'r1', etag: '"r1-etag"', status: 'scheduled' });
     expect(outputs['run-url']).toBe(
@@ -64,7 +73,7 @@ describe('Report with one flow', () => {
 
   it('keeps the newest attempt in run-id and every attempt in runs', () => {
     const { runner, outputs } = fakeRunner();
-    const report = new Report(settingsFor({}), runner, Date.now());
+    const report = reportFor(settingsFor({}), runner);
     const story = report.stories[0]!;
     report.started(story, run('r1', 'failed'), 'created');
     report.started(story, run('r2', undefined), 'retriggered');
@@ -75,7 +84,7 @@ describe('Report with one flow', () => {
 
   it('says a run may exist, where to look, and that running again may ingest twice', () => {
     const { runner, events } = fakeRunner();
-    const report = new Report(settingsFor({}), runner, Date.now());
+    const report = reportFor(settingsFor({}), runner);
     report.notStarted(report.stories[0]!, 'The answer to the run request was lost. A run may exist.', true);
     report.finished();
     const fail = events.find((e) => e.startsWith('fail'))!;
@@ -85,7 +94,7 @@ describe('Report with one flow', () => {
 
   it('takes a skipped flow as success: a notice and status skipped, no failure', () => {
     const { runner, outputs, events } = fakeRunner();
-    const report = new Report(settingsFor({}), runner, Date.now());
+    const report = reportFor(settingsFor({}), runner);
     report.skipped(report.stories[0]!, 'Nothing new to ingest since run r0.');
     report.finished();
     expect(outputs.status).toBe('skipped');
@@ -97,7 +106,7 @@ describe('Report with one flow', () => {
 describe('Report with several flows', () => {
   it('writes one line per flow in each output, one group per flow, and fails naming the failed flow', () => {
     const { runner, outputs, events } = fakeRunner();
-    const report = new Report(settingsFor({ 'flow-id': `${FLOW}\n${FLOW_B}` }), runner, Date.now());
+    const report = reportFor(settingsFor({ 'flow-id': `${FLOW}\n${FLOW_B}` }), runner);
     const [a, b] = report.stories as [(typeof report.stories)[0], (typeof report.stories)[0]];
     report.started(a, run('ra', undefined), 'created');
     report.notStarted(b, 'HTTP 400 FLOW-1430-400');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INPUT_DEFAULTS, InputError, readSettings, type InputName } from '../../src/settings.ts';
+import { INPUT_DEFAULTS, InputError, readSettings, type CreateSettings, type InputName } from '../../src/settings.ts';
 
 const NOW = Date.UTC(2023, 10, 14, 22, 13, 20); // 1700000000
 
@@ -13,7 +13,11 @@ function read(inputs: Partial<Record<InputName, string>>) {
     'window-start': '24h',
   };
   const all = { ...base, ...inputs };
-  const settings = readSettings({ getInput: (n) => all[n] ?? '', setSecret: (v) => masked.push(v) }, NOW);
+  // Create mode, as the base inputs ask for.
+  const settings = readSettings(
+    { getInput: (n) => all[n] ?? '', setSecret: (v) => masked.push(v) },
+    NOW,
+  ) as CreateSettings;
   return { settings, masked };
 }
 

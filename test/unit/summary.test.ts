@@ -2,45 +2,23 @@ import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/answers.ts';
 import { overallStatus } from '../../src/outcome.ts';
 import { renderBadInput, renderSummary, renderSummaryOfMany } from '../../src/summary.ts';
-import type { Settings } from '../../src/settings.ts';
+import type { StepContext } from '../../src/summary.ts';
 import { aRun } from '../builders.ts';
 
-const settings: Settings = {
-  flowIds: ['3abea21c-7e36-4be1-bec1-d3bad0e3e0de'],
-  runIds: [],
-  retrigger: false,
-  retries: 0,
-  uiTenant: 'o@AdobeOrg',
-  ifRunning: 'start',
-  preflight: false,
-  firstWindowStart: undefined,
-  maxWindowMs: undefined,
-  warnings: [],
-  maxConcurrency: 5,
-  clientId: 'c',
-  credentials: { kind: 'access-token', accessToken: 't' },
-  orgId: 'o@AdobeOrg',
+const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
+/** Create mode with a window given: what the summary says of the step as a whole. */
+const context: StepContext = {
   sandboxName: 'prod',
-  sourceType: 'file',
-  deltaColumn: undefined,
+  link: { tenant: 'o@AdobeOrg', sandboxName: 'prod' },
   startTime: 1700000000,
-  windowStart: 1699913600,
-  windowEnd: 1700000000,
-  wait: true,
-  timeoutMs: 3_600_000,
-  requestTimeoutMs: 30_000,
-  pollIntervalMs: 30_000,
-  failOnPartial: false,
-  dryRun: false,
-  platformUrl: 'https://platform.adobe.io',
-  imsUrl: 'https://ims-na1.adobelogin.com',
+  window: { start: 1699913600, end: 1700000000 },
 };
 
 const finished: Run = aRun({
   id: 'run-1',
   etag: '"e"',
   status: 'failed',
-  flowId: settings.flowIds[0],
+  flowId: FLOW,
   createdAt: 0,
   params: {},
   metrics: {
@@ -60,13 +38,15 @@ const finished: Run = aRun({
 
 describe('renderSummary', () => {
   it('shows a waited run at a glance', () => {
-    const md = renderSummary({
-      settings,
-      flowId: settings.flowIds[0]!,
-      run: finished,
-      wait: { end: 'final', run: finished, reads: 3 },
-      waitedMs: 90_000,
-    });
+    const md = renderSummary(
+      {
+        flowId: FLOW,
+        run: finished,
+        wait: { end: 'final', run: finished, reads: 3 },
+        waitedMs: 90_000,
+      },
+      context,
+    );
     expect(md).toContain('### ❌ Flow run failed');
     expect(md).toContain('| Run ID | <code>run-1</code> |');
     expect(md).toContain('| Window | 2023-11-13T22:13:20Z → 2023-11-14T22:13:20Z |');
@@ -78,7 +58,7 @@ describe('renderSummary', () => {
 
   it('shows what is known of a run it did not wait for, and no metrics rows', () => {
     const created: Run = { ...finished, status: undefined, metrics: undefined, errors: [] };
-    const md = renderSummary({ settings, flowId: settings.flowIds[0]!, run: created });
+    const md = renderSummary({ flowId: FLOW, run: created }, context);
     expect(md).toContain('### ⏳ Flow run scheduled');
     expect(md).toContain('| Status | scheduled |');
     expect(md).not.toContain('Records');
@@ -86,13 +66,15 @@ describe('renderSummary', () => {
 
   it('shows unknown counts as a dash, not as -1 or 0', () => {
     const run: Run = { ...finished, metrics: { statusSummary: { status: 'success' } }, errors: [] };
-    const md = renderSummary({
-      settings,
-      flowId: settings.flowIds[0]!,
-      run,
-      wait: { end: 'final', run, reads: 1 },
-      waitedMs: 5000,
-    });
+    const md = renderSummary(
+      {
+        flowId: FLOW,
+        run,
+        wait: { end: 'final', run, reads: 1 },
+        waitedMs: 5000,
+      },
+      context,
+    );
     expect(md).toContain('| Records | — in · — written · — failed |');
     expect(md).toContain('| Duration | 5s (waited) |');
   });
@@ -137,17 +119,20 @@ describe('several flows', () => {
   });
 
   it('shows one row per flow, and each failure under it', () => {
-    const md = renderSummaryOfMany({ ...settings, flowIds: ['a', 'b', 'c'] }, [
-      { flowId: 'a', run: ok, wait: { end: 'final', run: ok, reads: 2 }, waitedMs: 1000 },
-      { flowId: 'b', failure: 'Flow Service could not create a run: HTTP 400 FLOW-1430-400' },
-      {
-        flowId: 'c',
-        run: finished,
-        wait: { end: 'final', run: finished, reads: 2 },
-        waitedMs: 1000,
-        failure: 'Run run-1 ended failed',
-      },
-    ]);
+    const md = renderSummaryOfMany(
+      [
+        { flowId: 'a', run: ok, wait: { end: 'final', run: ok, reads: 2 }, waitedMs: 1000 },
+        { flowId: 'b', failure: 'Flow Service could not create a run: HTTP 400 FLOW-1430-400' },
+        {
+          flowId: 'c',
+          run: finished,
+          wait: { end: 'final', run: finished, reads: 2 },
+          waitedMs: 1000,
+          failure: 'Run run-1 ended failed',
+        },
+      ],
+      context,
+    );
     expect(md).toContain('### ❌ 3 flow runs: 1 succeeded, 2 failed');
     expect(md).toContain(
       '| <code>a</code> | <code>run-ok</code> | success | 1m 1s | 5,000 in · 4,900 written · 100 failed |',
@@ -159,11 +144,11 @@ describe('several flows', () => {
 });
 
 describe('renderSummary, each kind of end', () => {
-  const flowId = settings.flowIds[0]!;
+  const flowId = FLOW;
   const ok: Run = { ...finished, id: 'run-ok', status: 'success', errors: [] };
 
   it('a success: a green title, the link to the run, and no diagnosis', () => {
-    const md = renderSummary({ settings, flowId, run: ok, wait: { end: 'final', run: ok, reads: 2 }, waitedMs: 1 });
+    const md = renderSummary({ flowId, run: ok, wait: { end: 'final', run: ok, reads: 2 }, waitedMs: 1 }, context);
     expect(md).toMatch(/^### ✅ Flow run succeeded\n/);
     expect(md).toContain(
       `| In Platform | [Dataflow activity of this run](https://experience.adobe.com/#/@o@AdobeOrg/sname:prod/platform/source/dataflows/${flowId}/activity/run-ok) |`,
@@ -186,15 +171,17 @@ describe('renderSummary, each kind of end', () => {
         sampleLinks: [{ name: 'failedRecords', url: 'https://platform.adobe.io/b/meta?path=row_errors' }],
       },
     };
-    const md = renderSummary({
-      settings,
-      flowId,
-      run: failed,
-      wait: { end: 'final', run: failed, reads: 2 },
-      waitedMs: 1,
-      failure: `Run run-1 of flow ${flowId} ended failed: … a long line for the annotation`,
-      notRetried: 'data error (another try would fail the same way)',
-    });
+    const md = renderSummary(
+      {
+        flowId,
+        run: failed,
+        wait: { end: 'final', run: failed, reads: 2 },
+        waitedMs: 1,
+        failure: `Run run-1 of flow ${flowId} ended failed: … a long line for the annotation`,
+        notRetried: 'data error (another try would fail the same way)',
+      },
+      context,
+    );
     expect(md).toContain(
       '**Why the step failed:** the run failed; it was not re-triggered: data error (another try would fail the same way).',
     );
@@ -237,14 +224,16 @@ describe('renderSummary, each kind of end', () => {
       errors: [],
       diagnostics: { sampleLinks: [{ name: 'sampleErrors', url: 'https://platform.adobe.io/s' }] },
     });
-    const md = renderSummary({
-      settings,
-      flowId,
-      run: partial,
-      wait: { end: 'final', run: partial, reads: 1 },
-      waitedMs: 1,
-      warning: 'Run run-1 partially succeeded; 100 records failed (sample: https://platform.adobe.io/s).',
-    });
+    const md = renderSummary(
+      {
+        flowId,
+        run: partial,
+        wait: { end: 'final', run: partial, reads: 1 },
+        waitedMs: 1,
+        warning: 'Run run-1 partially succeeded; 100 records failed (sample: https://platform.adobe.io/s).',
+      },
+      context,
+    );
     expect(md).toMatch(/^### ⚠️ Flow run partially succeeded\n/);
     expect(md).toContain('**Warning:** the run partially succeeded: 100 of 5,000 records failed.');
     expect(md).toContain('**Failed-record files (Data Access API)**\n\n- sample errors: `https://platform.adobe.io/s`');
@@ -252,28 +241,32 @@ describe('renderSummary, each kind of end', () => {
 
   it('a partial success that fails the step with fail-on-partial says so', () => {
     const partial: Run = { ...finished, status: 'PARTIAL_SUCCESS', errors: [] };
-    const md = renderSummary({
-      settings,
-      flowId,
-      run: partial,
-      wait: { end: 'final', run: partial, reads: 1 },
-      waitedMs: 1,
-      failure: "… (failing because 'fail-on-partial' is true)",
-    });
+    const md = renderSummary(
+      {
+        flowId,
+        run: partial,
+        wait: { end: 'final', run: partial, reads: 1 },
+        waitedMs: 1,
+        failure: "… (failing because 'fail-on-partial' is true)",
+      },
+      context,
+    );
     expect(md).toMatch(/^### ❌ Flow run partially succeeded\n/);
     expect(md).toContain("**Why the step failed:** the run partially succeeded, and 'fail-on-partial' is true.");
   });
 
   it('a timeout: the failure as the annotation says it', () => {
     const running: Run = { ...finished, status: 'inProgress', errors: [] };
-    const md = renderSummary({
-      settings,
-      flowId,
-      run: running,
-      wait: { end: 'timeout', run: running, reads: 9 },
-      waitedMs: 3_600_000,
-      failure: 'Run run-1 did not finish within 1h (last status: inProgress). The run goes on in Platform.',
-    });
+    const md = renderSummary(
+      {
+        flowId,
+        run: running,
+        wait: { end: 'timeout', run: running, reads: 9 },
+        waitedMs: 3_600_000,
+        failure: 'Run run-1 did not finish within 1h (last status: inProgress). The run goes on in Platform.',
+      },
+      context,
+    );
     expect(md).toMatch(/^### ❌ Flow run still running \(timed out\)\n/);
     expect(md).toContain('**Why the step failed:** Run run-1 did not finish within 1h (last status: inProgress).');
   });
@@ -283,59 +276,65 @@ describe('renderSummary, each kind of end', () => {
       flowId,
       params: { startTime: 1700000000, windowStartTime: 1699913600, windowEndTime: 1700000000 },
     };
-    const md = renderSummary({ settings: { ...settings, dryRun: true }, flowId, dryRunRequest: request });
+    const md = renderSummary({ flowId, dryRunRequest: request }, context);
     expect(md).toMatch(/^### 🧪 Dry run: no flow run was started\n/);
     expect(md).toContain('| Run ID | — |');
     expect(md).toContain('```json\n' + JSON.stringify(request, null, 2) + '\n```');
   });
 
   it('a skipped flow: why no run was needed, and no failure', () => {
-    const md = renderSummary({ settings, flowId, skipped: 'A run of this flow is in progress: r0.' });
+    const md = renderSummary({ flowId, skipped: 'A run of this flow is in progress: r0.' }, context);
     expect(md).toMatch(/^### ⏭️ No flow run was needed\n/);
     expect(md).toContain('| Status | skipped |');
     expect(md).toContain('\nA run of this flow is in progress: r0.\n');
   });
 
   it('a run that may have been started: a warning to check before running again', () => {
-    const md = renderSummary({
-      settings,
-      flowId,
-      unsure: true,
-      failure: 'A run may exist. Running this step again may start a second ingestion of the same window.',
-    });
+    const md = renderSummary(
+      {
+        flowId,
+        unsure: true,
+        failure: 'A run may exist. Running this step again may start a second ingestion of the same window.',
+      },
+      context,
+    );
     expect(md).toMatch(/^### ⚠️ A flow run may have been started: check before running again\n/);
     expect(md).toContain('**Why the step failed:** A run may exist. Running this step again may start a second');
   });
 
   it('no run at all: the service error', () => {
-    const md = renderSummary({ settings, flowId, failure: 'Flow Service could not create a run: HTTP 400' });
+    const md = renderSummary({ flowId, failure: 'Flow Service could not create a run: HTTP 400' }, context);
     expect(md).toMatch(/^### ❌ No flow run was started\n/);
     expect(md).toContain('**Why the step failed:** Flow Service could not create a run: HTTP 400');
   });
 
   it('several attempts: each run ID and how it ended, oldest first', () => {
     const first: Run = { ...finished, id: 'run-a', status: 'failed' };
-    const md = renderSummary({
-      settings,
-      flowId,
-      run: ok,
-      earlier: [first],
-      wait: { end: 'final', run: ok, reads: 1 },
-    });
+    const md = renderSummary(
+      {
+        flowId,
+        run: ok,
+        earlier: [first],
+        wait: { end: 'final', run: ok, reads: 1 },
+      },
+      context,
+    );
     expect(md).toContain('| Attempts | 1. <code>run-a</code> failed · 2. <code>run-ok</code> success |');
   });
 
   it('a window after the last success names the run it follows', () => {
-    const md = renderSummary({
-      settings: { ...settings, windowStart: 'last-success' },
-      flowId,
-      run: ok,
-      window: {
-        start: 1699913600,
-        end: 1700000000,
-        origin: { kind: 'last success', runId: 'run-0', status: 'success', endedAt: 1699913700_000, capped: true },
+    const md = renderSummary(
+      {
+        flowId,
+        run: ok,
+        window: {
+          start: 1699913600,
+          end: 1700000000,
+          origin: { kind: 'last success', runId: 'run-0', status: 'success', endedAt: 1699913700_000, capped: true },
+        },
       },
-    });
+      { ...context, window: undefined },
+    );
     expect(md).toContain(
       '| Window | 2023-11-13T22:13:20Z → 2023-11-14T22:13:20Z (after run <code>run-0</code>, which succeeded at 2023-11-13T22:15:00Z; capped by max-window) |',
     );
@@ -350,11 +349,12 @@ describe('renderSummary, each kind of end', () => {
       diagnostics: { failedInfo: [{ code: '', message: hostile }] },
     });
     for (const md of [
-      renderSummary({ settings, flowId, run: bad, wait: { end: 'final', run: bad, reads: 1 }, failure: hostile }),
-      renderSummary({ settings, flowId, failure: hostile, flowName: hostile }),
-      renderSummaryOfMany(settings, [
-        { flowId, run: bad, failure: hostile, wait: { end: 'timeout', run: bad, reads: 1 } },
-      ]),
+      renderSummary({ flowId, run: bad, wait: { end: 'final', run: bad, reads: 1 }, failure: hostile }, context),
+      renderSummary({ flowId, failure: hostile, flowName: hostile }, context),
+      renderSummaryOfMany(
+        [{ flowId, run: bad, failure: hostile, wait: { end: 'timeout', run: bad, reads: 1 } }],
+        context,
+      ),
     ]) {
       expect(md).not.toMatch(/<script|<\/script|\r|\u2028|##\[|\[[^\]]*\]\(javascript/);
       expect(md).not.toContain('a|b');
@@ -379,11 +379,20 @@ describe('renderSummaryOfMany, details under the table', () => {
         sampleLinks: [{ name: 'failedRecords', url: 'https://platform.adobe.io/f' }],
       },
     };
-    const md = renderSummaryOfMany({ ...settings, flowIds: ['a', 'b', 'c'] }, [
-      { flowId: 'a', run: ok, wait: { end: 'final', run: ok, reads: 1 }, waitedMs: 1 },
-      { flowId: 'b', flowName: 'Orders', run: failed, wait: { end: 'final', run: failed, reads: 1 }, failure: 'long' },
-      { flowId: 'c', skipped: 'Nothing new to ingest.' },
-    ]);
+    const md = renderSummaryOfMany(
+      [
+        { flowId: 'a', run: ok, wait: { end: 'final', run: ok, reads: 1 }, waitedMs: 1 },
+        {
+          flowId: 'b',
+          flowName: 'Orders',
+          run: failed,
+          wait: { end: 'final', run: failed, reads: 1 },
+          failure: 'long',
+        },
+        { flowId: 'c', skipped: 'Nothing new to ingest.' },
+      ],
+      context,
+    );
     expect(md).toContain('### ❌ 3 flow runs: 1 succeeded, 1 failed, 1 skipped');
     expect(md).not.toContain('Flow <code>a</code>');
     expect(md).toContain(
@@ -408,10 +417,13 @@ describe('renderSummaryOfMany, details under the table', () => {
 
   it('shows a flow whose run may exist, and the attempts of a re-triggered one', () => {
     const first: Run = { ...finished, id: 'run-a' };
-    const md = renderSummaryOfMany({ ...settings, flowIds: ['a', 'b'] }, [
-      { flowId: 'a', unsure: true, failure: 'A run may exist.' },
-      { flowId: 'b', run: ok, earlier: [first], wait: { end: 'final', run: ok, reads: 1 }, waitedMs: 1 },
-    ]);
+    const md = renderSummaryOfMany(
+      [
+        { flowId: 'a', unsure: true, failure: 'A run may exist.' },
+        { flowId: 'b', run: ok, earlier: [first], wait: { end: 'final', run: ok, reads: 1 }, waitedMs: 1 },
+      ],
+      context,
+    );
     expect(md).toContain('| <code>a</code> | — | ❌ may exist |');
     expect(md).toContain('- A run may exist.');
     expect(md).toContain('- Attempts: 1. <code>run-a</code> failed · 2. <code>run-ok</code> success');
@@ -422,10 +434,13 @@ describe('renderSummaryOfMany, partial successes', () => {
   it('counts them in the title and marks their row', () => {
     const ok: Run = { ...finished, id: 'run-ok', status: 'success', errors: [] };
     const partial: Run = { ...finished, id: 'run-p', status: 'partialSuccess', errors: [] };
-    const md = renderSummaryOfMany({ ...settings, flowIds: ['a', 'b'] }, [
-      { flowId: 'a', run: ok, wait: { end: 'final', run: ok, reads: 1 }, waitedMs: 1 },
-      { flowId: 'b', run: partial, wait: { end: 'final', run: partial, reads: 1 }, waitedMs: 1, warning: 'w' },
-    ]);
+    const md = renderSummaryOfMany(
+      [
+        { flowId: 'a', run: ok, wait: { end: 'final', run: ok, reads: 1 }, waitedMs: 1 },
+        { flowId: 'b', run: partial, wait: { end: 'final', run: partial, reads: 1 }, waitedMs: 1, warning: 'w' },
+      ],
+      context,
+    );
     expect(md).toContain('### ⚠️ 2 flow runs: 1 succeeded, 1 partially succeeded, 0 failed');
     expect(md).toContain('| <code>b</code> | <code>run-p</code> | ⚠️ partialSuccess |');
     expect(md).toContain('#### ⚠️ Flow <code>b</code>\n\n- The run partially succeeded: 100 of 5,000 records failed.');
@@ -437,7 +452,7 @@ describe('failed-record file addresses', () => {
     // What safeLink lets through: a backtick and a pipe stay as they are in a query.
     const url = 'https://platform.adobe.io/x?q=`|*_[]()';
     const run = aRun({ ...finished, diagnostics: { sampleLinks: [{ name: 'failedRecords', url }] } });
-    const md = renderSummary({ settings, flowId: 'a', run, wait: { end: 'final', run, reads: 1 } });
+    const md = renderSummary({ flowId: 'a', run, wait: { end: 'final', run, reads: 1 } }, context);
     expect(md).toContain('- failed records: `https://platform.adobe.io/x?q=%60%7C*_[]()`\n');
   });
 });

@@ -4,7 +4,7 @@
 // stage asks which mode it is in. Errors become a failed step, never a stack trace.
 import * as core from '@actions/core';
 import { startRuns } from './create.js';
-import { buildRunRequest, FlowServiceClient } from './flow-service.js';
+import { buildRunRequest, describeRequests, FlowServiceClient } from './flow-service.js';
 import { adoptRuns, followRuns, retrigger } from './follow.js';
 import type { HttpClient } from './http.js';
 import { tokenSource } from './ims.js';
@@ -55,13 +55,13 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
 
 /** Dry run: print what would be sent, send nothing; the summary says the same. */
 async function tellDryRun(settings: Settings, io: Runner): Promise<void> {
-  const api = `${settings.platformUrl}/data/foundation/flowservice`;
+  const api = describeRequests(settings.platformUrl);
   const plans: string[] = [];
   for (const runId of settings.runIds) {
     plans.push(
       settings.retrigger
-        ? `Run ${runId} would be read, then re-triggered with POST ${api}/runs/${runId}/action?op=re-trigger.`
-        : `Run ${runId} would be read with GET ${api}/runs/${runId}.`,
+        ? `Run ${runId} would be read, then re-triggered with POST ${api.retrigger(runId)}.`
+        : `Run ${runId} would be read with GET ${api.readRun(runId)}.`,
     );
   }
   for (const flowId of settings.flowIds) {
@@ -70,7 +70,7 @@ async function tellDryRun(settings: Settings, io: Runner): Promise<void> {
       continue;
     }
     const request = buildRunRequest({ ...settings, flowId, windowStart: settings.windowStart });
-    io.info(`Dry run: nothing is sent. This request would go to ${api}/runs:`);
+    io.info(`Dry run: nothing is sent. This request would go to ${api.createRun}:`);
     io.info(JSON.stringify(request, null, 2));
     await io.summary(renderSummary({ settings, flowId, dryRunRequest: request }));
   }

@@ -2,9 +2,10 @@
 // the service has had time to list the run, adoption when it shows up, "may exist" at the deadline.
 import { describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/faults.ts';
-import { FlowServiceClient, LIST_SETTLE_MS, UnknownOutcomeError } from '../../src/flow-service.ts';
+import { FlowServiceClient } from '../../src/flow-service.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/http.ts';
 import type { TokenSource } from '../../src/ims.ts';
+import { LIST_SETTLE_MS, UnknownOutcomeError } from '../../src/start-once.ts';
 
 const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
 const REQUEST = {

@@ -65,9 +65,12 @@ async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number)
   let retriesLeft = settings.retries;
   for (;;) {
     const run = story.run!;
+    const before = story.earlier?.at(-1);
     const result = await waitForRun({
       run,
       readRun: (s) => service.getRun(run.id, s),
+      // A re-trigger answered with the failed run's own ID: that run restarting (see waitForRun).
+      earlierEnd: before?.id === run.id ? before : undefined,
       pollIntervalMs: settings.pollIntervalMs,
       firstReadAfterMs: (story.earlier?.length ?? 0) === 0 ? firstReadAfterMs : undefined,
       deadline: step.deadline,

@@ -1,11 +1,19 @@
 // The Flow Service's resources: runs (create, read, list, re-trigger) and flows. Only this module
 // knows their paths. Sending is transport.ts's; the at-most-once rule for requests that start a run
 // is start-once.ts's; what the answers mean is answers.ts's.
-import { parseFlowAnswer, parseRunAnswer, parseRunPage, serviceError, type Flow, type Run } from './answers.js';
+import {
+  parseFlowAnswer,
+  parseRunAnswer,
+  parseRunPage,
+  serviceError,
+  ServiceError,
+  type Flow,
+  type Run,
+} from './answers.js';
 import type { HttpClient } from './http.js';
 import type { TokenSource } from './ims.js';
 import { startOnce, type StartOnceContext } from './start-once.js';
-import { Transport } from './transport.js';
+import { Transport, type Sending } from './transport.js';
 
 export { UnknownOutcomeError } from './start-once.js';
 
@@ -37,6 +45,17 @@ export interface FlowServiceOptions {
 
 const API = '/data/foundation/flowservice';
 const MAX_LIST_PAGES = 20;
+/**
+ * The two spellings of the re-trigger op: Adobe's tutorial's, then the enum of Adobe's OpenAPI file.
+ * Which one the service takes cannot be known offline, so the client speaks both.
+ */
+const RETRIGGER_OPS = ['re-trigger', 'RE_TRIGGER'] as const;
+/** Answers that refuse a request before acting on it: a spelling the service does not take gets one. */
+const REFUSED_STATUS = new Set([400, 422]);
+
+function retriggerPath(runId: string, op: string): string {
+  return `${API}/runs/${encodeURIComponent(runId)}/action?op=${op}`;
+}
 
 /** The requests a step would send, as a dry run tells them: only the client knows the service's URLs. */
 export function describeRequests(platformUrl: string) {
@@ -47,16 +66,26 @@ export function describeRequests(platformUrl: string) {
     /** GET of one run. */
     readRun: (runId: string) => `${base}/runs/${runId}`,
     /** POST that re-triggers a run. */
-    retrigger: (runId: string) => `${base}/runs/${runId}/action?op=re-trigger`,
+    retrigger: (runId: string) => `${base}/runs/${runId}/action?op=${RETRIGGER_OPS[0]}`,
   };
 }
 
 export class FlowServiceClient {
   private readonly transport: Transport;
   private readonly starting: StartOnceContext;
+  /** The re-trigger spelling the service took in this step, once one has been taken. */
+  private retriggerOp: string | undefined;
+  private readonly warned = new Set<string>();
+  /** A warning about the service's answers, once per step however often the same answer comes. */
+  private readonly warn: (message: string) => void;
 
   constructor(options: FlowServiceOptions) {
     this.transport = new Transport(options);
+    this.warn = (message) => {
+      if (this.warned.has(message)) return;
+      this.warned.add(message);
+      options.log.warning(message);
+    };
     this.starting = {
       listRuns: (flowId, signal) => this.listRuns(flowId, signal),
       log: options.log,
@@ -84,14 +113,18 @@ export class FlowServiceClient {
     );
   }
 
-  /** POST /runs/{id}/action?op=re-trigger: a new run over the failed run's window, never two. */
+  /**
+   * POST /runs/{id}/action?op=re-trigger: the failed run's window again, never twice. The answer may
+   * name a new run, or the failed run itself restarting (Adobe's OpenAPI file: "returns the updated
+   * flow run"); following such a run is follow.ts's concern.
+   */
   retrigger(failed: Run, known: ReadonlySet<string>, signal?: AbortSignal): Promise<Run> {
-    const path = `${API}/runs/${encodeURIComponent(failed.id)}/action?op=re-trigger`;
+    const action = `re-trigger run ${failed.id}`;
     return startOnce(
       {
         what: `the re-trigger of run ${failed.id}`,
-        action: `re-trigger run ${failed.id}`,
-        send: (s) => this.transport.trySend({ method: 'POST', path, body: '', retry: 'unacted', signal: s }),
+        action,
+        send: (s) => this.sendRetrigger(failed.id, action, s),
         flowId: failed.flowId ?? '',
         window: failed.window,
         known: new Set([...known, failed.id]),
@@ -105,27 +138,40 @@ export class FlowServiceClient {
   async getRun(runId: string, signal?: AbortSignal): Promise<Run> {
     const res = await this.get(`/runs/${encodeURIComponent(runId)}`, signal);
     if (res.status !== 200) throw serviceError(res, `read run ${runId}`);
-    return parseRunAnswer(res, `the read of run ${runId}`, runId);
+    return parseRunAnswer(res, `the read of run ${runId}`, { runId, warn: this.warn });
   }
 
   /**
    * GET /runs?property=flowId==X, every page up to a bound. The server is asked to filter and sort,
-   * but neither is trusted: runs of other flows are dropped here, and the caller sorts.
+   * but neither is trusted: runs of other flows are dropped here, and the caller sorts. A list that
+   * repeats itself (a page token, or a page of runs, seen before) ends there; no run counts twice.
    */
   async listRuns(flowId: string, signal?: AbortSignal): Promise<{ runs: Run[]; complete: boolean }> {
-    const runs: Run[] = [];
+    const runs = new Map<string, Run>();
+    const seen = { tokens: new Set<string>(), runs: new Set<string>() };
     let continuation: string | undefined;
     const filter = `property=${encodeURIComponent(`flowId==${flowId}`)}&orderby=-createdAt`;
+    const what = `the list of runs of flow ${flowId}`;
+    const repeated = () => {
+      this.warn(`Flow Service repeated a page in ${what}: read it up to there (${runs.size} runs).`);
+      return { runs: [...runs.values()], complete: true };
+    };
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       const query = `${filter}${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`;
       const res = await this.get(`/runs?${query}`, signal);
       if (res.status !== 200) throw serviceError(res, `list the runs of flow ${flowId}`);
-      const answer = parseRunPage(res, `the list of runs of flow ${flowId}`);
-      runs.push(...answer.runs.filter((run) => run.flowId === undefined || run.flowId === flowId));
+      const answer = parseRunPage(res, what, this.warn);
+      if (answer.runs.length > 0 && answer.runs.every((run) => seen.runs.has(run.id))) return repeated();
+      for (const run of answer.runs) {
+        seen.runs.add(run.id);
+        if ((run.flowId === undefined || run.flowId === flowId) && !runs.has(run.id)) runs.set(run.id, run);
+      }
       continuation = answer.next;
-      if (!continuation) return { runs, complete: true };
+      if (!continuation) return { runs: [...runs.values()], complete: true };
+      if (seen.tokens.has(continuation)) return repeated();
+      seen.tokens.add(continuation);
     }
-    return { runs, complete: false };
+    return { runs: [...runs.values()], complete: false };
   }
 
   /** GET /flows/{id}: the flow, or undefined when the sandbox has no such flow. */
@@ -134,6 +180,34 @@ export class FlowServiceClient {
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw serviceError(res, `read flow ${flowId}`);
     return parseFlowAnswer(res, flowId);
+  }
+
+  /**
+   * One re-trigger request, in the spelling the service took before in this step; else the tutorial's,
+   * and after a refusal of it (400 or 422: nothing was started) once more in the OpenAPI file's.
+   */
+  private async sendRetrigger(runId: string, action: string, signal?: AbortSignal): Promise<Sending> {
+    const send = async (op: string) => {
+      const path = retriggerPath(runId, op);
+      const sending = await this.transport.trySend({ method: 'POST', path, body: '', retry: 'unacted', signal });
+      if ('answer' in sending && (sending.answer.status === 200 || sending.answer.status === 201)) {
+        this.retriggerOp = op;
+      }
+      return sending;
+    };
+    const refused = (sending: Sending) => 'answer' in sending && REFUSED_STATUS.has(sending.answer.status);
+    if (this.retriggerOp) return send(this.retriggerOp);
+    const [tutorial, openApi] = RETRIGGER_OPS;
+    const first = await send(tutorial);
+    if (!refused(first)) return first;
+    const second = await send(openApi);
+    if (!refused(second) || !('answer' in first && 'answer' in second)) return second;
+    const refusal = serviceError(first.answer, action);
+    throw new ServiceError(
+      `${refusal.message}. Sent again with op=${openApi}: ${serviceError(second.answer, action).message}`,
+      refusal.status,
+      refusal.code,
+    );
   }
 
   private get(path: string, signal?: AbortSignal) {

@@ -6,7 +6,7 @@
 // connection cut after sending, 500/502/504, no answer in time), so a run may exist. Looking for the
 // run settles it; when nothing can, the step fails with UnknownOutcomeError ("a run may exist").
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseRunAnswer, serviceError, ServiceError, type Answer, type Run } from './answers.js';
+import { parseRunAnswer, serviceError, ServiceError, type Answer, type Run, type Warn } from './answers.js';
 import { backoffMs, NetworkError } from './faults.js';
 import { sentence, type Sending } from './transport.js';
 
@@ -74,7 +74,7 @@ export async function startOnce(request: StartRequest, context: StartOnceContext
   };
   const firstSentAt = clock.now();
   for (let sent = 1; ; sent++) {
-    const outcome = outcomeOf(await request.send(signal), request, signal);
+    const outcome = outcomeOf(await request.send(signal), request, context, signal);
     if ('run' in outcome) return outcome.run;
     const { unknown } = outcome;
     context.log.warning(
@@ -110,10 +110,16 @@ export async function startOnce(request: StartRequest, context: StartOnceContext
  * The run one send started, or why its outcome is unknown (words for the messages). Throws when the
  * service certainly started nothing, or when a cancel cut the request short after it went out.
  */
-function outcomeOf(sending: Sending, request: StartRequest, signal?: AbortSignal): { run: Run } | { unknown: string } {
+function outcomeOf(
+  sending: Sending,
+  request: StartRequest,
+  context: StartOnceContext,
+  signal?: AbortSignal,
+): { run: Run } | { unknown: string } {
   if ('answer' in sending) {
     const res = sending.answer;
-    if (res.status === 200 || res.status === 201) return { run: startedRun(res, request.what) };
+    if (res.status === 200 || res.status === 201)
+      return { run: startedRun(res, request.what, (m) => context.log.warning(m)) };
     if (!UNKNOWN_OUTCOME_STATUS.has(res.status)) throw serviceError(res, request.action);
     return { unknown: serviceError(res, request.action).message };
   }
@@ -194,9 +200,9 @@ export function isMadeBy(run: Run, request: StartRequest, sinceMs: number): bool
  * The run a 200/201 answer names. The service accepted the request, so an answer we cannot read
  * (not a run, or an ID that is not one) is an unknown outcome, never "no run was started".
  */
-function startedRun(res: Answer, what: string): Run {
+function startedRun(res: Answer, what: string, warn: Warn): Run {
   try {
-    return parseRunAnswer(res, what);
+    return parseRunAnswer(res, what, { warn });
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;
     throw new UnknownOutcomeError(

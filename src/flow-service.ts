@@ -128,6 +128,7 @@ export class FlowServiceClient {
         flowId: failed.flowId ?? '',
         window: failed.window,
         known: new Set([...known, failed.id]),
+        restarts: failed,
       },
       this.starting,
       signal,

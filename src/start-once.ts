@@ -45,6 +45,11 @@ export interface StartRequest {
   startTime?: number;
   /** Runs already known, which a lookup must not take for the new one. */
   known: ReadonlySet<string>;
+  /**
+   * A re-trigger's failed run as last read: the service may restart it under its own ID, so listed with
+   * another etag it is the run the request made.
+   */
+  restarts?: Run;
 }
 
 /** The protocol's collaborators: the flow's runs, the log, the step's deadline and a clock. */
@@ -186,6 +191,9 @@ async function lookForNewRun(
  * carry params).
  */
 export function isMadeBy(run: Run, request: StartRequest, sinceMs: number): boolean {
+  const { restarts } = request;
+  if (restarts?.id === run.id)
+    return restarts.etag !== undefined && run.etag !== undefined && run.etag !== restarts.etag;
   if (request.known.has(run.id)) return false;
   if (run.flowId !== undefined && run.flowId !== request.flowId) return false;
   if ((run.createdAt ?? 0) < sinceMs) return false;

@@ -5,7 +5,8 @@ import { NetworkError } from '../../src/faults.ts';
 import { FlowServiceClient } from '../../src/flow-service.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/http.ts';
 import type { TokenSource } from '../../src/ims.ts';
-import { LIST_SETTLE_MS, UnknownOutcomeError } from '../../src/start-once.ts';
+import type { Run } from '../../src/answers.ts';
+import { isMadeBy, LIST_SETTLE_MS, UnknownOutcomeError } from '../../src/start-once.ts';
 
 const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
 const REQUEST = {
@@ -158,5 +159,18 @@ describe('listing runs', () => {
     await expect(service.client.getFlow(ids(1))).rejects.toThrow(
       `and no flow ${ids(1)}, only another one: '${ids(2)}'`,
     );
+  });
+});
+
+describe('a re-trigger whose answer was lost', () => {
+  const failed = { id: ids(1), flowId: FLOW, etag: '"old"', createdAt: 1 } as Run;
+  const request = { what: 'w', action: 'a', send: async () => ({ failure: 'x', sent: true }), flowId: FLOW };
+  const retrigger = { ...request, known: new Set([ids(1)]), restarts: failed };
+
+  it('takes the failed run listed with a new etag for the run it made (restarted under its own ID)', () => {
+    expect(isMadeBy({ ...failed, etag: '"new"' }, retrigger, 1_000)).toBe(true);
+    expect(isMadeBy(failed, retrigger, 1_000)).toBe(false);
+    expect(isMadeBy({ ...failed, etag: undefined }, retrigger, 1_000)).toBe(false);
+    expect(isMadeBy({ ...failed, etag: '"new"' }, { ...retrigger, restarts: undefined }, 1_000)).toBe(false);
   });
 });

@@ -370,18 +370,19 @@ export function parseFlowAnswer(res: Answer, flowId: string): Flow | undefined {
   const answer = listAnswer.safeParse(parseJson(res.text));
   if (!answer.success) throw malformed(res, what, 'a flow');
   if (answer.data.items.length === 0) return undefined;
-  const bodies = answer.data.items.map((item) => flowSchema.safeParse(item));
-  if (bodies.some((b) => !b.success)) throw malformed(res, what, 'a flow');
-  const body = bodies.find((b) => b.data!.id === flowId);
-  if (!body) throw notAbout(res, what, `flow ${flowId}`, bodies[0]!.data!.id);
-  if (!SERVICE_ID.test(body.data!.id)) throw notAnId(res, what, 'a flow ID', body.data!.id);
+  const parsed = answer.data.items.map((item) => flowSchema.safeParse(item));
+  if (parsed.some((b) => !b.success)) throw malformed(res, what, 'a flow');
+  const bodies = parsed.map((b) => b.data!);
+  const body = bodies.find((b) => b.id === flowId);
+  if (!body) throw notAbout(res, what, `flow ${flowId}`, bodies[0]!.id);
+  if (!SERVICE_ID.test(body.id)) throw notAnId(res, what, 'a flow ID', body.id);
   const text = (v: unknown, max: number) => (typeof v === 'string' && v.trim() ? inert(v, max) : undefined);
-  const delta = body.data!.transformations?.map((t) => t.params?.deltaColumn?.name).find((n) => typeof n === 'string');
+  const delta = body.transformations?.map((t) => t.params?.deltaColumn?.name).find((n) => typeof n === 'string');
   return {
-    id: body.data!.id,
-    name: text(body.data!.name, 120),
-    state: text(body.data!.state, 40),
-    frequency: text(body.data!.scheduleParams?.frequency, 40),
+    id: body.id,
+    name: text(body.name, 120),
+    state: text(body.state, 40),
+    frequency: text(body.scheduleParams?.frequency, 40),
     deltaColumn: text(delta, 200),
   };
 }

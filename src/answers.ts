@@ -153,41 +153,67 @@ export class ServiceError extends Error {
   }
 }
 
-/** A run from any of the answer shapes; `runId` picks it out of a list. Throws a ServiceError when malformed. */
-export function parseRunAnswer(res: Answer, what: string, runId?: string): Run {
+/** Told of a fault in an answer that the action can do without (an etag that is not one): it goes on. */
+export type Warn = (message: string) => void;
+
+export interface RunAnswerOptions {
+  /** The run asked for: the answer must be about it (a list must hold it), else it is malformed. */
+  runId?: string;
+  warn?: Warn;
+}
+
+/**
+ * A run from any of the answer shapes. An answer about one run asked for is about that run: another
+ * run in its place is never taken for it. Throws a ServiceError when malformed.
+ */
+export function parseRunAnswer(res: Answer, what: string, { runId, warn }: RunAnswerOptions = {}): Run {
   const json = parseJson(res.text);
   const list = listAnswer.safeParse(json);
+  let body: RunBody;
   if (list.success) {
     const items = list.data.items.map((item) => runSchema.safeParse(item));
     if (items.some((i) => !i.success) || items.length === 0) throw malformed(res, what);
     const bodies = items.map((i) => i.data!);
-    return toRun(bodies.find((r) => r.id === runId) ?? bodies[0]!, res, what);
+    const asked = runId === undefined ? bodies[0] : bodies.find((r) => r.id === runId);
+    if (!asked) throw notAbout(res, what, `run ${runId}`, bodies[0]!.id);
+    body = asked;
+  } else {
+    const single = runSchema.safeParse(json);
+    if (!single.success) throw malformed(res, what);
+    if (runId !== undefined && single.data.id !== runId) throw notAbout(res, what, `run ${runId}`, single.data.id);
+    body = single.data;
   }
-  const single = runSchema.safeParse(json);
-  if (!single.success) throw malformed(res, what);
-  return toRun(single.data, res, what);
+  return toRun(body, res, what, warn);
 }
 
 /** One page of GET /runs: its runs, and the token of the next page if there is one. */
-export function parseRunPage(res: Answer, what: string): { runs: Run[]; next: string | undefined } {
+export function parseRunPage(res: Answer, what: string, warn?: Warn): { runs: Run[]; next: string | undefined } {
   const answer = listAnswer.safeParse(parseJson(res.text));
   if (!answer.success) throw malformed(res, what);
   const runs: Run[] = [];
   for (const item of answer.data.items) {
     const body = runSchema.safeParse(item);
     if (!body.success) throw malformed(res, what);
-    runs.push(toRun(body.data, res, what));
+    runs.push(toRun(body.data, res, what, warn));
   }
   return { runs, next: continuationOf(answer.data) };
 }
 
-function toRun(body: RunBody, res: Answer, what: string): Run {
+function toRun(body: RunBody, res: Answer, what: string, warn: Warn | undefined): Run {
   if (!SERVICE_ID.test(body.id)) throw notAnId(res, what, 'a run ID', body.id);
   if (body.flowId !== undefined && !SERVICE_ID.test(body.flowId)) {
     throw notAnId(res, what, 'a flow ID', body.flowId);
   }
-  const etag = body.etag ?? body.eTag;
-  if (etag !== undefined && !ETAG.test(etag)) throw notAnId(res, what, 'an etag', etag);
+  let etag = body.etag ?? body.eTag;
+  // The run is known by its ID; an etag only tells one version of it from the next. A run the service
+  // made must not be lost to a malformed etag: keep the run, without the etag.
+  if (etag !== undefined && !ETAG.test(etag)) {
+    warn?.(
+      `Flow Service answered ${what} with an etag that is not one (${excerpt(etag, 80)}): run ${body.id} is ` +
+        'kept without an etag.',
+    );
+    etag = undefined;
+  }
   const status = body.metrics?.statusSummary?.status;
   return {
     id: body.id,
@@ -335,22 +361,28 @@ const flowSchema = z.looseObject({
     .catch(undefined),
 });
 
-/** The flow in a GET /flows/{id} answer, or undefined for an empty `items` (no such flow). */
+/**
+ * The flow in a GET /flows/{id} answer, or undefined for an empty `items` (no such flow). An answer
+ * that holds only other flows is malformed: their name, state and schedule are not this flow's.
+ */
 export function parseFlowAnswer(res: Answer, flowId: string): Flow | undefined {
   const what = `the read of flow ${flowId}`;
   const answer = listAnswer.safeParse(parseJson(res.text));
   if (!answer.success) throw malformed(res, what, 'a flow');
   if (answer.data.items.length === 0) return undefined;
-  const body = flowSchema.safeParse(answer.data.items[0]);
-  if (!body.success) throw malformed(res, what, 'a flow');
-  if (!SERVICE_ID.test(body.data.id)) throw notAnId(res, what, 'a flow ID', body.data.id);
+  const parsed = answer.data.items.map((item) => flowSchema.safeParse(item));
+  if (parsed.some((b) => !b.success)) throw malformed(res, what, 'a flow');
+  const bodies = parsed.map((b) => b.data!);
+  const body = bodies.find((b) => b.id === flowId);
+  if (!body) throw notAbout(res, what, `flow ${flowId}`, bodies[0]!.id);
+  if (!SERVICE_ID.test(body.id)) throw notAnId(res, what, 'a flow ID', body.id);
   const text = (v: unknown, max: number) => (typeof v === 'string' && v.trim() ? inert(v, max) : undefined);
-  const delta = body.data.transformations?.map((t) => t.params?.deltaColumn?.name).find((n) => typeof n === 'string');
+  const delta = body.transformations?.map((t) => t.params?.deltaColumn?.name).find((n) => typeof n === 'string');
   return {
-    id: body.data.id,
-    name: text(body.data.name, 120),
-    state: text(body.data.state, 40),
-    frequency: text(body.data.scheduleParams?.frequency, 40),
+    id: body.id,
+    name: text(body.name, 120),
+    state: text(body.state, 40),
+    frequency: text(body.scheduleParams?.frequency, 40),
     deltaColumn: text(delta, 200),
   };
 }
@@ -393,6 +425,14 @@ export function serviceError(res: Answer, action: string): ServiceError {
 function malformed(res: Answer, what: string, kind = 'a run'): ServiceError {
   return new ServiceError(
     `Flow Service answered ${what} with HTTP ${res.status} and a body that is not ${kind}: ${excerpt(res.text)}`,
+    res.status,
+  );
+}
+
+/** An answer about what was asked that is about something else: never taken for it. */
+function notAbout(res: Answer, what: string, asked: string, other: string): ServiceError {
+  return new ServiceError(
+    `Flow Service answered ${what} with HTTP ${res.status} and no ${asked}, only another one: ${excerpt(other, 80)}`,
     res.status,
   );
 }

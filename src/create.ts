@@ -2,7 +2,7 @@
 // guard against a run in progress, take its window) and then its run request. The stages are chosen
 // once, from the settings; no stage asks which mode it is in.
 import { ServiceError, type Flow, type Run } from './answers.js';
-import { buildRunRequest, flowServiceUrls, UnknownOutcomeError } from './flow-service.js';
+import { buildRunRequest, describeRequests, UnknownOutcomeError } from './flow-service.js';
 import { stepContext, type DryRunPlan, type Mode } from './mode.js';
 import { nextWindow, originText, runsInFlight, withReads } from './history.js';
 import { windowText, type FlowStory } from './outcome.js';
@@ -290,7 +290,7 @@ export function createMode(settings: CreateSettings): Mode {
     },
     start: (step) => startRuns({ ...step, settings }),
     dryRun(): DryRunPlan {
-      const urls = flowServiceUrls(settings.platformUrl);
+      const urls = describeRequests(settings.platformUrl);
       if (given === undefined) {
         return {
           requests: [],
@@ -301,7 +301,7 @@ export function createMode(settings: CreateSettings): Mode {
       }
       const requests = settings.flowIds.map((flowId) => ({
         flowId,
-        url: urls.runs,
+        url: urls.createRun,
         body: buildRunRequest({ ...settings, flowId, windowStart: given }),
       }));
       return { requests, plans: [] };

@@ -1,5 +1,5 @@
 // Which faults are worth another attempt, and how long to wait before it. Pure rules, no I/O:
-// http.ts applies them through undici's retry interceptor, flow-service.ts to the run request.
+// http.ts applies them through undici's retry interceptor, start-once.ts to the run request.
 
 /**
  * How a request may be retried.

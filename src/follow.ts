@@ -2,7 +2,7 @@
 // failed runs re-triggered while `retries` allow and another try could help.
 import { ServiceError } from './answers.js';
 import { onlyDataErrors } from './diagnosis.js';
-import { flowServiceUrls, UnknownOutcomeError } from './flow-service.js';
+import { describeRequests, UnknownOutcomeError } from './flow-service.js';
 import { stepContext, type Mode } from './mode.js';
 import { attemptsOf, type FlowStory } from './outcome.js';
 import { forEachLimited } from './pool.js';
@@ -67,9 +67,12 @@ async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number)
   let retriesLeft = settings.retries;
   for (;;) {
     const run = story.run!;
+    const before = story.earlier?.at(-1);
     const result = await waitForRun({
       run,
       readRun: (s) => service.getRun(run.id, s),
+      // A re-trigger answered with the failed run's own ID: that run restarting (see waitForRun).
+      earlierEnd: before?.id === run.id ? before : undefined,
       pollIntervalMs: settings.pollIntervalMs,
       firstReadAfterMs: (story.earlier?.length ?? 0) === 0 ? firstReadAfterMs : undefined,
       deadline: step.deadline,
@@ -96,7 +99,7 @@ async function followRun(step: Step, story: FlowStory, firstReadAfterMs: number)
 
 /** Follow mode (`run-id`) as the entry composes it: a story per given run, adopted, maybe re-triggered. */
 export function followMode(settings: FollowSettings): Mode {
-  const urls = flowServiceUrls(settings.platformUrl);
+  const urls = describeRequests(settings.platformUrl);
   return {
     stories: settings.runIds.map((givenRunId) => ({ flowId: '', givenRunId })),
     context: stepContext(settings),
@@ -106,7 +109,7 @@ export function followMode(settings: FollowSettings): Mode {
       plans: settings.runIds.map((runId) =>
         settings.retrigger
           ? `Run ${runId} would be read, then re-triggered with POST ${urls.retrigger(runId)}.`
-          : `Run ${runId} would be read with GET ${urls.run(runId)}.`,
+          : `Run ${runId} would be read with GET ${urls.readRun(runId)}.`,
       ),
     }),
   };

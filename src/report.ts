@@ -82,10 +82,9 @@ export abstract class Report {
     else if (arrival === 'adopted') this.log(story, `Following run ${run.id}${flow} (status: ${status}).`);
     else {
       const attempt = attemptsOf(story).length;
-      this.log(
-        story,
-        `Re-triggered run ${previous?.id ?? ''}: new run ${run.id} (attempt ${attempt}, status: ${status}).`,
-      );
+      // Adobe's OpenAPI file answers a re-trigger with the same run, restarted; the tutorial with a new one.
+      const which = previous?.id === run.id ? 'it restarts' : `new run ${run.id}`;
+      this.log(story, `Re-triggered run ${previous?.id ?? ''}: ${which} (attempt ${attempt}, status: ${status}).`);
     }
   }
 

@@ -19,6 +19,11 @@ export interface WaitOptions {
   /** Epoch ms: no read starts after it. */
   deadline: number;
   signal: AbortSignal;
+  /**
+   * The read that ended the attempt before, when this run is that same run restarted (a re-trigger
+   * answered with the failed run's own ID).
+   */
+  earlierEnd?: Run;
   /** Called once per status change, not once per read. */
   onStatusChange?: (run: Run, previous: string | undefined) => void;
   now?: () => number;
@@ -37,8 +42,19 @@ export async function waitForRun(options: WaitOptions): Promise<WaitResult> {
   const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
   let run = options.run;
   let reads = 0;
+  // A run restarted under its own ID may still read as it ended before: a final status with the
+  // earlier end's etag is that end, not this attempt's, so waiting goes on. Once a read shows the run
+  // running again or with a new etag, every status is the new attempt's. (Without etags, only a read
+  // that shows it running tells the new attempt apart.)
+  let earlierEnd = options.earlierEnd;
+  const ended = (read: Run) => {
+    if (earlierEnd && (read.id !== earlierEnd.id || !isFinal(read.status) || read.etag !== earlierEnd.etag)) {
+      earlierEnd = undefined;
+    }
+    return isFinal(read.status) && !earlierEnd;
+  };
   try {
-    while (!isFinal(run.status)) {
+    while (!ended(run)) {
       const left = options.deadline - now();
       if (left <= LAST_READ_LEAD_MS) return { end: 'timeout', run, reads };
       // The last read lands just before the deadline rather than a whole interval early: no request

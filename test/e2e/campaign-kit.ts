@@ -70,7 +70,7 @@ export const MALFORMED_RUN_IDS = [
   'x'.repeat(200),
 ] as const;
 
-/** Etags the action must reject (they cannot be one token of visible ASCII), and odd ones it may keep. */
+/** Etags that are not one token of visible ASCII (the run is kept without it), and odd ones it may keep. */
 const BAD_ETAGS = ['"x"\n::error::after a line feed', '"x"\u2028::error::y', 'two words', ''] as const;
 const ODD_ETAGS = ['"::error::etag"', '##[error]etag', 'W/"weak"'] as const;
 
@@ -98,7 +98,7 @@ export interface CaseFlow {
   scenario: FlowScenario;
   /** The status the run ends with (the last of `statuses`), or undefined: it never ends. */
   final: string | undefined;
-  /** Its run's ID (or etag) is malformed: the action must reject the answer that carries it. */
+  /** Its run's ID is malformed: the action must reject the answer that carries it. */
   badId: boolean;
 }
 
@@ -201,14 +201,13 @@ function makeFlow(r: Random): CaseFlow {
   }
   if (r.chance(0.2)) scenario.failedInfo = [{ code: r.pick(HOSTILE_TEXT), message: r.pick(HOSTILE_TEXT) }];
   if (r.chance(0.2)) scenario.manifest = true;
-  let badId = r.chance(0.12);
+  const badId = r.chance(0.12);
   if (badId) scenario.runIds = [r.pick(MALFORMED_RUN_IDS)];
   else if (r.chance(0.1)) scenario.runIds = [r.pick(ODD_RUN_IDS)];
   const etag = r.next();
-  if (etag < 0.05) {
-    scenario.etags = [r.pick(BAD_ETAGS)];
-    badId = true; // the answer that names the run cannot be used, whatever its ID
-  } else if (etag < 0.1) scenario.etags = [r.pick(ODD_ETAGS)];
+  // A run with a good ID and an etag that is not one is kept, without the etag (issue #16).
+  if (etag < 0.05) scenario.etags = [r.pick(BAD_ETAGS)];
+  else if (etag < 0.1) scenario.etags = [r.pick(ODD_ETAGS)];
   return { id: r.uuid(), scenario, final, badId };
 }
 
@@ -220,7 +219,7 @@ function uniqueRunIds(flows: CaseFlow[]): CaseFlow[] {
     if (id === undefined) continue;
     if (taken.has(id)) {
       delete flow.scenario.runIds;
-      flow.badId = (BAD_ETAGS as readonly string[]).includes(flow.scenario.etags?.[0] ?? 'none');
+      flow.badId = false;
     }
     taken.add(id);
   }

@@ -10,6 +10,8 @@
 //                                                          `continuationToken`); ignores `orderby` and any
 //                                                          other filter; hides new runs for `listDelayMs`
 //   retrigger  POST {flowservice}/runs/{id}/action?op=re-trigger   a new run with the failed one's params
+//                                                          (or `RE_TRIGGER`; `retriggerOps` limits the spellings;
+//                                                          shape `same` restarts the failed run under its own ID)
 //   flow       GET  {flowservice}/flows/{id}               the dataflow, from FlowScenario.details
 // Every run the emulator makes is an attempt of its flow (0, 1, ...): FlowScenario.attempts[n] overrides
 // the flow's own per-run fields for the n-th. `existingRuns` are history: a fixed status, not attempts.
@@ -19,8 +21,12 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo, Socket } from 'node:net';
 
 export type CreateShape = 'items' | 'flat' | 'full';
-/** How a re-trigger is answered: the tutorial's `{id, etag}`, `{items: [...]}`, or OpenAPI's whole run (200). */
-export type RetriggerShape = 'flat' | 'items' | 'full';
+/**
+ * How a re-trigger is answered: the tutorial's `{id, etag}`, `{items: [...]}`, or OpenAPI's whole run (200).
+ * `same`: OpenAPI's "returns the updated flow run" read literally: the failed run itself restarts, same ID,
+ * new etag, answered as a whole run (200); for `restartLagReads` reads it still reads as it ended before.
+ */
+export type RetriggerShape = 'flat' | 'items' | 'full' | 'same';
 export type Route = 'token' | 'create' | 'read' | 'list' | 'retrigger' | 'flow';
 
 export interface ActivityError {
@@ -85,6 +91,8 @@ export interface FlowScenario extends RunScenario {
   runIds?: string[];
   /** Etags of the runs the emulator makes of this flow, in order (then quoted random UUIDs). */
   etags?: string[];
+  /** With retriggerShape `same`: this many reads (and the re-trigger's answer) still show the old end. */
+  restartLagReads?: number;
 }
 
 export interface Fault {
@@ -151,6 +159,10 @@ export interface EmulatorOptions {
   faultPlan?: FaultPlan;
   /** Hold each run request this long before answering, so concurrent ones overlap measurably. */
   createHoldMs?: number;
+  /** The re-trigger `op` spellings the service takes (default both); any other is refused with 422. */
+  retriggerOps?: string[];
+  /** Every page of GET /runs after the first points at itself as the next: a list that never ends. */
+  repeatListToken?: boolean;
 }
 
 export interface RecordedRequest {
@@ -183,6 +195,8 @@ export interface EmulatedRun {
   fixedStatus?: string;
   /** History given without params: its body has no `params` key. */
   paramsHidden?: boolean;
+  /** A run restarted under its own ID that still reads as it ended before, for `reads` more reads. */
+  earlierEnd?: { status: string; etag: string; reads: number };
   /** The window the copy activity reports, ms, when it is not the params' window. */
   copyWindowMs?: { start: number; end: number };
 }
@@ -467,6 +481,10 @@ export class Emulator {
     if (op !== 're-trigger' && op !== 'RE_TRIGGER') {
       return flowError(400, 'FLOW-1440-400', `Unknown action op=${String(op)}: the only action on a run is re-trigger`);
     }
+    if (this.options.retriggerOps && !this.options.retriggerOps.includes(op)) {
+      // As a mock served from Adobe's OpenAPI file answers a value outside the enum.
+      return flowError(422, 'FLOW-1442-422', `op must be one of ${this.options.retriggerOps.join(', ')}`);
+    }
     const original = this.runs.get(id);
     if (!original) return runNotFound(id);
     const status = this.statusOf(original, false);
@@ -477,11 +495,30 @@ export class Emulator {
         `Run ${id} cannot be re-triggered: only failed runs can be (its status is ${status})`,
       );
     }
+    if (this.flows.get(original.flowId)?.retriggerShape === 'same') return this.restart(original, status);
     const run = this.newRun(original.flowId, { ...original.params }, original);
     const shape = this.flows.get(run.flowId)?.retriggerShape ?? 'flat';
     if (shape === 'flat') return { status: 201, body: this.idAndEtag(run) };
     if (shape === 'items') return { status: 201, body: { items: [this.idAndEtag(run)] } };
     return { status: 200, body: this.runBody(run, 'scheduled') };
+  }
+
+  /** Shape `same`: the failed run becomes the next attempt of its flow, under its own ID, with a new etag. */
+  private restart(run: EmulatedRun, endedAs: string): Answer {
+    const flow = this.flows.get(run.flowId)!;
+    const attempt = this.attemptsMade.get(run.flowId) ?? 0;
+    this.attemptsMade.set(run.flowId, attempt + 1);
+    const lag = flow.restartLagReads ?? 0;
+    if (lag > 0) run.earlierEnd = { status: endedAs, etag: run.etag, reads: lag };
+    Object.assign(run, { attempt, reads: 0, finalAt: undefined, fixedStatus: undefined });
+    run.etag = flow.etags?.[attempt] ?? `"${randomUUID()}"`;
+    return { status: 200, body: this.shownAs(run) ?? this.runBody(run, 'scheduled') };
+  }
+
+  /** How a restarted run reads while it still shows its earlier end (undefined once it does not). */
+  private shownAs(run: EmulatedRun) {
+    if (!run.earlierEnd || run.earlierEnd.reads <= 0) return undefined;
+    return this.runBody({ ...run, etag: run.earlierEnd.etag }, run.earlierEnd.status);
   }
 
   /** A run the emulator makes: the next attempt of its flow. */
@@ -518,6 +555,11 @@ export class Emulator {
   private read(id: string): Answer {
     const run = this.runs.get(id);
     if (!run) return runNotFound(id);
+    const earlier = this.shownAs(run);
+    if (earlier) {
+      run.earlierEnd!.reads -= 1;
+      return { status: 200, body: { items: [earlier], _links: {}, count: 1 } };
+    }
     run.reads += 1;
     return { status: 200, body: { items: [this.runBody(run, this.statusOf(run))], _links: {}, count: 1 } };
   }
@@ -538,7 +580,8 @@ export class Emulator {
     const size = this.options.pageSize ?? 100;
     const start = Number(url.searchParams.get('continuationToken') ?? 0);
     const page = all.slice(start, start + size);
-    const next = start + size < all.length ? String(start + size) : undefined;
+    const next =
+      start + size < all.length ? String(this.options.repeatListToken && start > 0 ? start : start + size) : undefined;
     const body: Record<string, unknown> = {
       items: page.map((r) => this.runBody(r, this.statusOf(r, false))),
       _links: {},

@@ -163,6 +163,44 @@ describe('re-trigger', () => {
     expect(emulator.runs.get(newId)?.retriggerOf).toBe(id);
   });
 
+  it('refuses a spelling outside retriggerOps with 422, making nothing, and takes the one listed', async () => {
+    const api = await start({ statuses: ['failed'] }, { retriggerOps: ['RE_TRIGGER'] });
+    const id = await api.run();
+    await api.read(id);
+    const refused = await api.retrigger(id, 're-trigger');
+    expect(refused.status).toBe(422);
+    expect(refused.body.errorMessage).toBe('op must be one of RE_TRIGGER');
+    expect(emulator.runsOf(FLOW)).toHaveLength(1);
+    expect((await api.retrigger(id, 'RE_TRIGGER')).status).toBe(201);
+    expect(emulator.runsOf(FLOW)).toHaveLength(2);
+  });
+
+  it('restarts the failed run under its own ID with shape same, reading its old end for restartLagReads', async () => {
+    const api = await start({
+      statuses: ['failed'],
+      retriggerShape: 'same',
+      restartLagReads: 2,
+      attempts: [{}, { statuses: ['inProgress', 'success'] }],
+    });
+    const id = await api.run();
+    const failed = await api.readUntil(id, 'failed');
+    const answer = await api.retrigger(id);
+    expect(answer.status).toBe(200);
+    // The answer and the next two reads still show the earlier end, etag and all.
+    expect([answer.body.id, statusOf(answer.body), answer.body.etag]).toEqual([id, 'failed', failed.etag]);
+    for (let i = 0; i < 2; i++) {
+      const stale = (await api.read(id)).body.items[0];
+      expect([statusOf(stale), stale.etag]).toEqual(['failed', failed.etag]);
+    }
+    const fresh = (await api.read(id)).body.items[0];
+    expect(fresh.id).toBe(id);
+    expect(fresh.etag).not.toBe(failed.etag);
+    expect(statusOf(fresh)).toBe('inProgress');
+    expect(statusOf((await api.read(id)).body.items[0])).toBe('success');
+    expect(emulator.runsOf(FLOW)).toHaveLength(1);
+    expect(emulator.runs.get(id)!.attempt).toBe(1);
+  });
+
   it('follows a fault on its route', async () => {
     const api = await start({ statuses: ['failed'] });
     const id = await api.run();
@@ -263,6 +301,19 @@ describe('a final run', () => {
     const copy = copyActivity(await api.readUntil(await api.run(), 'success'));
     expect(copy.statusSummary).toEqual({ status: 'success', extensions: {} });
     expect(copy.targetInfo).toBeUndefined();
+  });
+});
+
+describe('a list whose next token repeats (repeatListToken)', () => {
+  it('points every page after the first at itself', async () => {
+    const now = Date.now();
+    const existingRuns = [1, 2, 3].map((n) => ({ flowId: FLOW, createdAt: now - n * 1000, id: `h-${n}` }));
+    const api = await start({}, { existingRuns, pageSize: 1, continuationStyle: 'token', repeatListToken: true });
+    const first = await api.list(`property=flowId==${FLOW}`);
+    expect(first.body.continuationToken).toBe('1');
+    const second = await api.list(`property=flowId==${FLOW}&continuationToken=1`);
+    expect(second.body.continuationToken).toBe('1');
+    expect(second.body.items.map((r: Json) => r.id)).toEqual(['h-2']);
   });
 });
 

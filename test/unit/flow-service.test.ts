@@ -2,9 +2,11 @@
 // the service has had time to list the run, adoption when it shows up, "may exist" at the deadline.
 import { describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/faults.ts';
-import { FlowServiceClient, LIST_SETTLE_MS, UnknownOutcomeError } from '../../src/flow-service.ts';
+import { FlowServiceClient } from '../../src/flow-service.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/http.ts';
 import type { TokenSource } from '../../src/ims.ts';
+import type { Run } from '../../src/answers.ts';
+import { isMadeBy, LIST_SETTLE_MS, UnknownOutcomeError } from '../../src/start-once.ts';
 
 const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
 const REQUEST = {
@@ -85,5 +87,90 @@ describe('a request that starts a run', () => {
     service.runs.push({ id: 'old', createdAt: Date.UTC(2023, 10, 14, 20, 0, 0) });
     const error = await service.client.createRun(REQUEST).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownOutcomeError);
+  });
+});
+
+/** A client over a fake service that answers each GET with the next of `pages` (a JSON body). */
+function pagedClient(pages: unknown[]) {
+  const sent: HttpRequest[] = [];
+  const warnings: string[] = [];
+  const http = {
+    async send(req: HttpRequest): Promise<HttpResponse> {
+      sent.push(req);
+      return { status: 200, headers: {}, text: JSON.stringify(pages.shift() ?? { items: [] }) };
+    },
+  } as unknown as HttpClient;
+  const client = new FlowServiceClient({
+    platformUrl: 'https://platform.example',
+    clientId: 'c',
+    orgId: 'o@AdobeOrg',
+    sandboxName: 'prod',
+    tokens: { minted: 0, current: async () => 'token', renew: async () => 'token' },
+    http,
+    log: { info: () => undefined, warning: (m) => warnings.push(m) },
+    deadline: Date.now() + 60_000,
+  });
+  return { client, sent, warnings };
+}
+
+const listed = (id: string) => ({ id, flowId: FLOW, etag: `"${id}"` });
+const ids = (n: number) => `0000000${n}-aaaa-4bbb-8ccc-dddddddddddd`;
+
+describe('listing runs', () => {
+  it('stops at a page whose runs were all seen, and counts no run twice', async () => {
+    const service = pagedClient([
+      { items: [listed(ids(1)), listed(ids(2))], continuationToken: 'a' },
+      { items: [listed(ids(2)), listed(ids(3))], continuationToken: 'b' },
+      { items: [listed(ids(3)), listed(ids(2))], continuationToken: 'c' },
+      { items: [listed(ids(4))] },
+    ]);
+    const { runs, complete } = await service.client.listRuns(FLOW);
+    expect(runs.map((r) => r.id)).toEqual([ids(1), ids(2), ids(3)]);
+    expect(complete).toBe(true);
+    expect(service.sent).toHaveLength(3);
+    expect(service.warnings).toHaveLength(1);
+  });
+
+  it('keeps a run whose etag is malformed, without the etag, warning once however often it is read', async () => {
+    const bad = { id: ids(1), flowId: FLOW, etag: 'not an etag' };
+    const service = pagedClient([{ items: [bad] }, { items: [bad] }]);
+    for (let i = 0; i < 2; i++) {
+      const run = await service.client.getRun(ids(1));
+      expect(run).toMatchObject({ id: ids(1), etag: undefined });
+    }
+    expect(service.warnings).toEqual([
+      `Flow Service answered the read of run ${ids(1)} with an etag that is not one ('not an etag'): run ${ids(1)} is kept without an etag.`,
+    ]);
+  });
+
+  it('never takes another run for the one read, whatever the answer shape', async () => {
+    const service = pagedClient([
+      { items: [listed(ids(2))] },
+      listed(ids(2)),
+      { items: [listed(ids(2)), listed(ids(1))] },
+    ]);
+    await expect(service.client.getRun(ids(1))).rejects.toThrow(`and no run ${ids(1)}, only another one: '${ids(2)}'`);
+    await expect(service.client.getRun(ids(1))).rejects.toThrow(`and no run ${ids(1)}`);
+    expect((await service.client.getRun(ids(1))).id).toBe(ids(1));
+  });
+
+  it('never takes another flow for the one read', async () => {
+    const service = pagedClient([{ items: [{ id: ids(2), name: 'other' }] }]);
+    await expect(service.client.getFlow(ids(1))).rejects.toThrow(
+      `and no flow ${ids(1)}, only another one: '${ids(2)}'`,
+    );
+  });
+});
+
+describe('a re-trigger whose answer was lost', () => {
+  const failed = { id: ids(1), flowId: FLOW, etag: '"old"', createdAt: 1 } as Run;
+  const request = { what: 'w', action: 'a', send: async () => ({ failure: 'x', sent: true }), flowId: FLOW };
+  const retrigger = { ...request, known: new Set([ids(1)]), restarts: failed };
+
+  it('takes the failed run listed with a new etag for the run it made (restarted under its own ID)', () => {
+    expect(isMadeBy({ ...failed, etag: '"new"' }, retrigger, 1_000)).toBe(true);
+    expect(isMadeBy(failed, retrigger, 1_000)).toBe(false);
+    expect(isMadeBy({ ...failed, etag: undefined }, retrigger, 1_000)).toBe(false);
+    expect(isMadeBy({ ...failed, etag: '"new"' }, { ...retrigger, restarts: undefined }, 1_000)).toBe(false);
   });
 });

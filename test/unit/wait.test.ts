@@ -107,4 +107,44 @@ describe('waitForRun', () => {
       }),
     ).rejects.toThrow('boom');
   });
+
+  describe('a run restarted under its own ID (earlierEnd)', () => {
+    const ended = { ...run('failed'), etag: '"old"' };
+    const wait = (start: Run, reads: Run[]) => {
+      const time = fakeTime();
+      return waitForRun({
+        run: start,
+        readRun: async () => reads.shift() ?? expect.fail('too many reads'),
+        pollIntervalMs: 1000,
+        deadline: time.now() + 60_000,
+        signal: new AbortController().signal,
+        earlierEnd: ended,
+        ...time,
+      });
+    };
+
+    it('takes a final status with the earlier etag for the earlier end, and waits for the new one', async () => {
+      const result = await wait(ended, [ended, ended, { ...run('success'), etag: '"new"' }]);
+      expect(result).toMatchObject({ end: 'final', reads: 3, run: { status: 'success', etag: '"new"' } });
+    });
+
+    it('takes a new failure for this attempt’s end once the run has been seen running', async () => {
+      const result = await wait(ended, [run('inProgress'), run('failed')]);
+      expect(result).toMatchObject({ end: 'final', reads: 2, run: { status: 'failed' } });
+    });
+
+    it('times out rather than end on the earlier end', async () => {
+      const time = fakeTime();
+      const result = await waitForRun({
+        run: ended,
+        readRun: async () => ended,
+        pollIntervalMs: 10_000,
+        deadline: time.now() + 30_000,
+        signal: new AbortController().signal,
+        earlierEnd: ended,
+        ...time,
+      });
+      expect(result.end).toBe('timeout');
+    });
+  });
 });

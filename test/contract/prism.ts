@@ -36,11 +36,15 @@ export interface Exchange {
 
 /** Prism itself, started once: the port it listens on and every line it logged. */
 export class Prism {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-    readonly log: string[],
-  ) {}
+  private readonly child: ChildProcess;
+  readonly port: number;
+  readonly log: string[];
+
+  private constructor(child: ChildProcess, port: number, log: string[]) {
+    this.child = child;
+    this.port = port;
+    this.log = log;
+  }
 
   static async start(timeoutMs = 25_000): Promise<Prism> {
     const child = spawn(
@@ -104,11 +108,12 @@ export class PrismProxy {
   readonly exchanges: Exchange[] = [];
   url = '';
   private readonly server: Server;
+  private readonly prism: Prism;
+  readonly mode: AnswerMode;
 
-  constructor(
-    private readonly prism: Prism,
-    readonly mode: AnswerMode,
-  ) {
+  constructor(prism: Prism, mode: AnswerMode) {
+    this.prism = prism;
+    this.mode = mode;
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

@@ -98,7 +98,7 @@ export interface RejectedRecords {
 /** "Turn on error diagnostics": where it applies, for every line that says none could be read. */
 export const TURN_ON =
   "turn on the dataflow's error diagnostics (partial ingestion in the Platform UI, or " +
-  '`options.errorDiagnosticsEnabled` with `PATCH /flows/{id}`): they apply to runs after that, and are kept 30 days';
+  'options.errorDiagnosticsEnabled with PATCH /flows/{id}): they apply to runs after that, and are kept 30 days';
 
 const listing = z.looseObject({
   data: z.array(

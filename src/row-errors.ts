@@ -149,6 +149,7 @@ export function wordsOf(record: object): RecordWords {
     has(word: string) {
       const w = word.toLowerCase();
       if (words.has(w)) return true;
+      if (w.split(/[_.+-]+/).some((part) => part.length >= 3 && words.has(part))) return true;
       // A record word inside a longer word of the message (`smith` in `jsmith42`).
       for (const known of words) if (known.length >= 4 && w.includes(known)) return true;
       return false;
@@ -171,8 +172,8 @@ export function scrubMessage(message: unknown, words: RecordWords = EMPTY): stri
   text = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S*/gi, PLACEHOLDER);
   text = text.replace(/\bwww\.\S+/gi, PLACEHOLDER);
   text = text.replace(/\S*@\S*/g, PLACEHOLDER);
-  text = text.replace(/\d{4,}/g, PLACEHOLDER);
   text = text.replace(WORD, (word) => (words.has(word) ? PLACEHOLDER : word));
+  text = text.replace(/\d{4,}/g, PLACEHOLDER);
   text = text.replace(/:{2,}/g, ':');
   text = text.replace(/\s+/g, ' ').replace(/…(?:[\s…]*…)?/g, PLACEHOLDER);
   const line = inert(text, MESSAGE_MAX);

@@ -11,17 +11,19 @@
 //                                                          other filter; hides new runs for `listDelayMs`
 //   retrigger  POST {flowservice}/runs/{id}/action?op=re-trigger   a new run with the failed one's params
 //   flow       GET  {flowservice}/flows/{id}               the dataflow, from FlowScenario.details
+//   errorList, errorFile   the Data Access API's row errors (data-access.ts), from FlowScenario.rowErrors
 // Every run the emulator makes is an attempt of its flow (0, 1, ...): FlowScenario.attempts[n] overrides
 // the flow's own per-run fields for the n-th. `existingRuns` are history: a fixed status, not attempts.
 // A final run carries a copy activity (window in ms, errors, manifest links, batch IDs) as Adobe's do.
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { dataAccessRoute, DataAccessRoutes, type DataAccessRoute, type DataAccessScenario } from './data-access.js';
 
 export type CreateShape = 'items' | 'flat' | 'full';
 /** How a re-trigger is answered: the tutorial's `{id, etag}`, `{items: [...]}`, or OpenAPI's whole run (200). */
 export type RetriggerShape = 'flat' | 'items' | 'full';
-export type Route = 'token' | 'create' | 'read' | 'list' | 'retrigger' | 'flow';
+export type Route = 'token' | 'create' | 'read' | 'list' | 'retrigger' | 'flow' | DataAccessRoute;
 
 export interface ActivityError {
   code: string;
@@ -65,7 +67,7 @@ export interface FlowDetails {
   deltaColumn?: string;
 }
 
-export interface FlowScenario extends RunScenario {
+export interface FlowScenario extends RunScenario, DataAccessScenario {
   sourceType?: 'file' | 'table';
   /** How the run request is answered (default: the current tutorial's `items`). */
   createShape?: CreateShape;
@@ -151,6 +153,8 @@ export interface EmulatorOptions {
   faultPlan?: FaultPlan;
   /** Hold each run request this long before answering, so concurrent ones overlap measurably. */
   createHoldMs?: number;
+  /** "Another host" for row-error links (`RowErrorFile.elsewhere`); default a second listener of ours. */
+  foreignOrigin?: string;
 }
 
 export interface RecordedRequest {
@@ -224,9 +228,16 @@ export class Emulator {
   private readonly flowIdentities = new Map<string, FlowIdentity>();
 
   private readonly options: EmulatorOptions;
+  /** The Data Access routes; `dataAccess.foreignRequests` are those that reached another host. */
+  readonly dataAccess: DataAccessRoutes;
 
   constructor(options: EmulatorOptions = {}) {
     this.options = options;
+    this.dataAccess = new DataAccessRoutes(
+      () => this.flows.values(),
+      () => this.url,
+      options.foreignOrigin,
+    );
     this.clientId = options.clientId ?? 'test-client-id';
     this.clientSecret = options.clientSecret ?? 'test-client-secret-5f1d9c';
     this.orgId = options.orgId ?? '0123456789ABCDEF01234567@AdobeOrg';
@@ -268,6 +279,7 @@ export class Emulator {
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
+    await this.dataAccess.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -302,7 +314,7 @@ export class Emulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://emulator');
-    const route = routeOf(req.method ?? '', url.pathname);
+    const route = dataAccessRoute(req.method ?? '', url) ?? routeOf(req.method ?? '', url.pathname);
     const record: RecordedRequest = {
       route,
       method: req.method ?? '',
@@ -342,6 +354,12 @@ export class Emulator {
       if (fault.status) return send(fault.status, echoed(fault.body), fault.headers);
     }
 
+    if (route === 'errorList' || route === 'errorFile') {
+      const denied = this.authorize(req);
+      if (denied) return send(denied.status, denied.body);
+      record.status = await this.dataAccess.serve(route, url, res);
+      return;
+    }
     let answer: Answer;
     if (route === 'create') {
       this.createsInFlight += 1;

@@ -110,7 +110,12 @@ export class HttpClient {
         throw attempt.fault(error);
       }
     }
-    return { status: res.statusCode, headers: res.headers, body: chunks(), discard: () => source.destroy() };
+    const discard = () => {
+      // Destroying a body emits an AbortError: expected here, so it must not go unhandled.
+      source.on('error', () => undefined);
+      source.destroy();
+    };
+    return { status: res.statusCode, headers: res.headers, body: chunks(), discard };
   }
 
   /** One request under way, and how to name what went wrong with it (a safe NetworkError). */

@@ -55,14 +55,16 @@ export class Tally {
 
 /**
  * Counts the row errors of one file into `tally`. A file is JSON lines or one JSON array (the docs do
- * not say which); a single object is taken too. Answers false when nothing in it was a row error.
+ * not say which); a single object is taken too. Answers false when nothing in it was a row error
+ * (then its entries are not counted as unreadable one by one).
  */
 export function countRowErrors(text: string, tally: Tally): boolean {
   const records = recordsOf(text);
   let counted = 0;
+  let unreadable = 0;
   for (const record of records) {
     if (!record || typeof record !== 'object' || Array.isArray(record)) {
-      tally.unreadable += 1;
+      unreadable += 1;
       continue;
     }
     counted += 1;
@@ -82,6 +84,8 @@ export function countRowErrors(text: string, tally: Tally): boolean {
       tally.add(code, message);
     }
   }
+  // A file with no row error at all is malformed as a whole: its entries are not counted one by one.
+  if (counted > 0) tally.unreadable += unreadable;
   return counted > 0;
 }
 
@@ -139,7 +143,9 @@ export function wordsOf(record: object): RecordWords {
     else if (value && typeof value === 'object') {
       for (const [key, v] of Object.entries(value)) {
         if (depth === 0 && key === '_errors') continue;
-        visit(v, depth + 1);
+        // A corrupt record that is JSON after all: its values are the data, its keys are field names.
+        const parsed = depth === 0 && key === '_corrupt_record' && typeof v === 'string' ? parseJson(v) : undefined;
+        visit(parsed && typeof parsed === 'object' ? parsed : v, depth + 1);
       }
     }
   };

@@ -76,11 +76,16 @@ export class DataAccessRoutes {
   private foreignUrl: string | undefined;
   private readonly sockets = new Set<Socket>();
 
-  constructor(
-    private readonly scenarios: () => Iterable<DataAccessScenario>,
-    private readonly origin: () => string,
-    private readonly foreignOrigin?: string,
-  ) {}
+  // Plain fields, not parameter properties: the emulator runs under Node's type stripping.
+  private readonly scenarios: () => Iterable<DataAccessScenario>;
+  private readonly origin: () => string;
+  private readonly foreignOrigin: string | undefined;
+
+  constructor(scenarios: () => Iterable<DataAccessScenario>, origin: () => string, foreignOrigin?: string) {
+    this.scenarios = scenarios;
+    this.origin = origin;
+    this.foreignOrigin = foreignOrigin;
+  }
 
   /** Answers a Data Access request (already past the gateway's checks). */
   async serve(route: DataAccessRoute, url: URL, res: ServerResponse): Promise<number> {

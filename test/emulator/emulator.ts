@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { dataAccessRoute, DataAccessRoutes, type DataAccessRoute, type DataAccessScenario } from './data-access.js';
+import { dataAccessRoute, DataAccessRoutes, type DataAccessRoute, type DataAccessScenario } from './data-access.ts';
 
 export type CreateShape = 'items' | 'flat' | 'full';
 /** How a re-trigger is answered: the tutorial's `{id, etag}`, `{items: [...]}`, or OpenAPI's whole run (200). */

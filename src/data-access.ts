@@ -242,14 +242,14 @@ export class DataAccess {
       seen.add(url);
       const answer = await this.fetch(url, what, this.limits.listBytes, result);
       if ('problem' in answer) return { problem: { ...answer.problem, batchId }, stop: answer.stop };
-      const page_ = listing.safeParse(parseJson(Buffer.concat(answer.chunks).toString('utf8')));
-      if (!page_.success)
+      const answerPage = listing.safeParse(parseJson(Buffer.concat(answer.chunks).toString('utf8')));
+      if (!answerPage.success)
         return { problem: { kind: 'malformed', batchId, text: `${what} is not a list of files` }, stop: false };
-      for (const entry of page_.data.data) {
+      for (const entry of answerPage.data.data) {
         const file = this.listedFile(entry, batchId, used, result);
         if (file) files.push(file);
       }
-      const next = page_.data._links?.next?.href;
+      const next = answerPage.data._links?.next?.href;
       url = undefined;
       if (typeof next === 'string' && next !== '') {
         const nextUrl = this.onPlatform(next);
@@ -273,9 +273,11 @@ export class DataAccess {
     result: RejectedRecords,
   ): ListedFile | undefined {
     const raw = typeof entry.name === 'string' ? entry.name : '';
-    const given_ = entry.length;
+    const listedLength = entry.length;
     const length =
-      (typeof given_ === 'string' && /^\d+$/.test(given_.trim())) || typeof given_ === 'number' ? Number(given_) : NaN;
+      (typeof listedLength === 'string' && /^\d+$/.test(listedLength.trim())) || typeof listedLength === 'number'
+        ? Number(listedLength)
+        : NaN;
     const known = Number.isFinite(length) && length >= 0 ? length : undefined;
     if (raw === '_SUCCESS' || known === 0) return undefined;
     const name = safeFileName(raw, used);

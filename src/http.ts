@@ -29,6 +29,16 @@ export interface HttpResponse {
   text: string;
 }
 
+/** An answer whose body is still to be read: as a stream, so that a caller can stop at a limit. */
+export interface HttpStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body's chunks; a fault while reading throws a NetworkError, as `send` does. */
+  body: AsyncIterable<Uint8Array>;
+  /** Stops reading and frees the connection: a body not read to its end must be let go of. */
+  discard(): void;
+}
+
 export interface HttpOptions {
   /** Time limit for the headers, and for each gap in the body, of one attempt. */
   requestTimeoutMs: number;
@@ -70,38 +80,83 @@ export class HttpClient {
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
+    const attempt = this.open(req);
+    try {
+      const res = await attempt.response;
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (error) {
+      throw attempt.fault(error);
+    }
+  }
+
+  /**
+   * A GET whose body is read as a stream, with the same retries, time limits and deadline as `send`:
+   * for bodies too large to hold, read up to a limit. The deadline also cuts the reading short.
+   */
+  async stream(req: Omit<HttpRequest, 'method' | 'body'>): Promise<HttpStream> {
+    const attempt = this.open({ ...req, method: 'GET' });
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await attempt.response;
+    } catch (error) {
+      throw attempt.fault(error);
+    }
+    const source = res.body;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of source) yield chunk as Uint8Array;
+      } catch (error) {
+        throw attempt.fault(error);
+      }
+    }
+    const discard = () => {
+      // Destroying a body emits an AbortError: expected here, so it must not go unhandled.
+      source.on('error', () => undefined);
+      source.destroy();
+    };
+    return { status: res.statusCode, headers: res.headers, body: chunks(), discard };
+  }
+
+  /** One request under way, and how to name what went wrong with it (a safe NetworkError). */
+  private open(req: HttpRequest): {
+    response: Promise<Dispatcher.ResponseData<unknown>>;
+    fault: (error: unknown) => unknown;
+  } {
     const target = `${req.method} ${new URL(req.url).pathname}`;
     const left = this.options.deadline - this.now();
-    if (left <= 0) throw new NetworkError(`${target} was not sent: the step's timeout has come`, NOT_SENT);
+    if (left <= 0) {
+      const error = new NetworkError(`${target} was not sent: the step's timeout has come`, NOT_SENT);
+      return { response: Promise.reject(error), fault: (e) => e };
+    }
     // The step's timeout cuts a request (and its retries) short: no request runs past it.
     const atDeadline = AbortSignal.timeout(left);
     const signal = req.signal ? AbortSignal.any([req.signal, atDeadline]) : atDeadline;
     const faults: string[] = [];
-    try {
-      const res = await request(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal,
-        dispatcher: this.dispatcher,
-        retryOptions: { retry: this.policy(req.retry, target, faults) },
-      } as Parameters<typeof request>[1]);
-      const text = await res.body.text();
-      return { status: res.statusCode, headers: res.headers, text };
-    } catch (error) {
-      if (req.signal?.aborted) throw req.signal.reason ?? error;
+    const response = request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal,
+      dispatcher: this.dispatcher,
+      retryOptions: { retry: this.policy(req.retry, target, faults) },
+    } as Parameters<typeof request>[1]);
+    const fault = (error: unknown): unknown => {
+      if (error instanceof NetworkError) return error;
+      if (req.signal?.aborted) return req.signal.reason ?? error;
       if (atDeadline.aborted) {
         const last = faults.at(-1);
-        throw new NetworkError(
+        return new NetworkError(
           last
             ? `${target} failed: ${last}; the step's timeout came before another try`
             : `${target} was cut short by the step's timeout`,
           CUT_SHORT,
         );
       }
-      const fault = error as UndiciError;
-      throw new NetworkError(`${target} failed: ${describeFault(fault)}`, fault.code);
-    }
+      const undiciFault = error as UndiciError;
+      return new NetworkError(`${target} failed: ${describeFault(undiciFault)}`, undiciFault.code);
+    };
+    return { response, fault };
   }
 
   /** Ends open connections, so the process can exit at once. */

@@ -13,12 +13,14 @@
 //                                                          (or `RE_TRIGGER`; `retriggerOps` limits the spellings;
 //                                                          shape `same` restarts the failed run under its own ID)
 //   flow       GET  {flowservice}/flows/{id}               the dataflow, from FlowScenario.details
+//   errorList, errorFile   the Data Access API's row errors (data-access.ts), from FlowScenario.rowErrors
 // Every run the emulator makes is an attempt of its flow (0, 1, ...): FlowScenario.attempts[n] overrides
 // the flow's own per-run fields for the n-th. `existingRuns` are history: a fixed status, not attempts.
 // A final run carries a copy activity (window in ms, errors, manifest links, batch IDs) as Adobe's do.
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { dataAccessRoute, DataAccessRoutes, type DataAccessRoute, type DataAccessScenario } from './data-access.ts';
 
 export type CreateShape = 'items' | 'flat' | 'full';
 /**
@@ -27,7 +29,7 @@ export type CreateShape = 'items' | 'flat' | 'full';
  * new etag, answered as a whole run (200); for `restartLagReads` reads it still reads as it ended before.
  */
 export type RetriggerShape = 'flat' | 'items' | 'full' | 'same';
-export type Route = 'token' | 'create' | 'read' | 'list' | 'retrigger' | 'flow';
+export type Route = 'token' | 'create' | 'read' | 'list' | 'retrigger' | 'flow' | DataAccessRoute;
 
 export interface ActivityError {
   code: string;
@@ -71,7 +73,7 @@ export interface FlowDetails {
   deltaColumn?: string;
 }
 
-export interface FlowScenario extends RunScenario {
+export interface FlowScenario extends RunScenario, DataAccessScenario {
   sourceType?: 'file' | 'table';
   /** How the run request is answered (default: the current tutorial's `items`). */
   createShape?: CreateShape;
@@ -163,6 +165,8 @@ export interface EmulatorOptions {
   retriggerOps?: string[];
   /** Every page of GET /runs after the first points at itself as the next: a list that never ends. */
   repeatListToken?: boolean;
+  /** "Another host" for row-error links (`RowErrorFile.elsewhere`); default a second listener of ours. */
+  foreignOrigin?: string;
 }
 
 export interface RecordedRequest {
@@ -238,9 +242,16 @@ export class Emulator {
   private readonly flowIdentities = new Map<string, FlowIdentity>();
 
   private readonly options: EmulatorOptions;
+  /** The Data Access routes; `dataAccess.foreignRequests` are those that reached another host. */
+  readonly dataAccess: DataAccessRoutes;
 
   constructor(options: EmulatorOptions = {}) {
     this.options = options;
+    this.dataAccess = new DataAccessRoutes(
+      () => this.flows.values(),
+      () => this.url,
+      options.foreignOrigin,
+    );
     this.clientId = options.clientId ?? 'test-client-id';
     this.clientSecret = options.clientSecret ?? 'test-client-secret-5f1d9c';
     this.orgId = options.orgId ?? '0123456789ABCDEF01234567@AdobeOrg';
@@ -282,6 +293,7 @@ export class Emulator {
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
+    await this.dataAccess.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -316,7 +328,7 @@ export class Emulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://emulator');
-    const route = routeOf(req.method ?? '', url.pathname);
+    const route = dataAccessRoute(req.method ?? '', url) ?? routeOf(req.method ?? '', url.pathname);
     const record: RecordedRequest = {
       route,
       method: req.method ?? '',
@@ -356,6 +368,12 @@ export class Emulator {
       if (fault.status) return send(fault.status, echoed(fault.body), fault.headers);
     }
 
+    if (route === 'errorList' || route === 'errorFile') {
+      const denied = this.authorize(req);
+      if (denied) return send(denied.status, denied.body);
+      record.status = await this.dataAccess.serve(route, url, res);
+      return;
+    }
     let answer: Answer;
     if (route === 'create') {
       this.createsInFlight += 1;

@@ -8,7 +8,7 @@ import { linkFor, storyUrl, windowText, type FlowStory, type LinkContext } from 
 import type { Settings } from './settings.js';
 import { classifyStatus, type Outcome } from './status.js';
 import { formatDuration, isoSeconds } from './time.js';
-import { inert } from './untrusted.js';
+import { capital, code, esc, num } from './markdown.js';
 
 /** What the summary shows of a single-flow step. */
 export interface RunStory extends FlowStory {
@@ -292,32 +292,6 @@ function records(run: Run | undefined): string {
 function files(run: Run | undefined): string {
   const f = run?.metrics?.fileSummary;
   return `${num(f?.inputFileCount)} in · ${num(f?.outputFileCount)} written · ${num(f?.failedFileCount)} failed`;
-}
-
-function esc(text: string): string {
-  return inert(text, 1000)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('|', '&#124;')
-    .replaceAll('`', '&#96;')
-    .replaceAll('*', '&#42;')
-    .replaceAll('_', '&#95;')
-    .replaceAll('[', '&#91;');
-}
-
-function capital(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function code(text: string): string {
-  return `<code>${esc(text)}</code>`;
-}
-
-/** 1,234,567: grouped by hand, because the first toLocaleString loads ICU's data (about 8 MiB). */
-function num(n: number | undefined): string {
-  if (n === undefined || n < 0 || !Number.isFinite(n)) return '—';
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 function sum(...values: Array<number | undefined>): number | undefined {

@@ -29,3 +29,22 @@ export function num(n: number | undefined): string {
   if (n === undefined || n < 0 || !Number.isFinite(n)) return '—';
   return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
 }
+
+const ZWJ = '\u200d';
+
+/**
+ * esc(), and nothing GitHub links by itself: no mention (`@team`), no issue or pull request reference
+ * (`#12`, `GH-12`, `owner/repo#12`, so no closing keyword either), no bare URL. A zero-width joiner
+ * breaks each pattern while the text still reads the same.
+ */
+export function quiet(text: string): string {
+  // After inert() (secrets are redacted whole, before a joiner could split one) and before esc() (its
+  // entities, `&#91;`, hold a `#` and a digit that must stay whole).
+  const broken = inert(text, 1000)
+    .replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`)
+    .replace(/#(?=\d)/g, `#${ZWJ}`)
+    .replace(/\b(GH)-(?=\d)/gi, `$1${ZWJ}-`)
+    .replace(/:\/\//g, `:${ZWJ}//`)
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWJ}.`);
+  return esc(broken);
+}

@@ -65,7 +65,7 @@ export function renderCheckSummary(healths: readonly FlowHealth[], view: CheckVi
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,
-    ...healths.map((h) => `| ${row(h, view).join(' | ')} |`),
+    ...healths.map((h) => `| ${[healthIcon(h), flowCell(h, view), ...facts(h, view)].join(' | ')} |`),
     '',
   ];
   if (view.waitedOut) {
@@ -76,16 +76,21 @@ export function renderCheckSummary(healths: readonly FlowHealth[], view: CheckVi
   return lines.join('\n');
 }
 
-function row(h: FlowHealth, view: CheckView): string[] {
-  const flowCell = `[${linkText(h.flow?.name ?? h.flowId)}](${dataflowUrl(view.link, h.flowId)})`;
-  if (h.unreadable !== undefined) return [healthIcon(h), flowCell, '—', '—', 'could not be read', '—', '—', '—', '—'];
+/** The columns of a flow's figures, after its icon and name. */
+export const FACTS = ['Data through', 'Age', 'Newest run', 'Succeeded', 'Median', 'Records in · failed', 'Errors'];
+
+function flowCell(h: FlowHealth, view: CheckView): string {
+  return `[${linkText(h.flow?.name ?? h.flowId)}](${dataflowUrl(view.link, h.flowId)})`;
+}
+
+/** A flow's figures, one cell per FACTS column. */
+export function facts(h: FlowHealth, view: CheckView): string[] {
+  if (h.unreadable !== undefined) return ['—', '—', 'could not be read', '—', '—', '—', '—'];
   const age =
     h.ageSeconds === undefined
       ? '—'
       : `${formatDuration(h.ageSeconds * 1000)}${view.maxAgeMs === undefined ? '' : ` / ${formatDuration(view.maxAgeMs)}`}`;
   return [
-    healthIcon(h),
-    flowCell,
     h.dataThrough === undefined ? 'no success' : isoSeconds(h.dataThrough),
     age,
     newestRunCell(h, view),
@@ -140,7 +145,8 @@ export function reasons(h: FlowHealth, view: Pick<CheckView, 'nowMs' | 'lookback
   return out;
 }
 
-function errorLine(e: ServiceErrorEntry): string {
+/** One service error, quieted. */
+export function errorLine(e: ServiceErrorEntry): string {
   const records = e.recordCount !== undefined ? ` (${num(e.recordCount)} record${e.recordCount === 1 ? '' : 's'})` : '';
   return `${e.code ? `${code(e.code)} ` : ''}${quiet(e.message)}${records}`;
 }

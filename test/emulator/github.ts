@@ -50,8 +50,10 @@ export class GitHubEmulator {
   url = '';
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly options: GitHubEmulatorOptions;
 
-  constructor(private readonly options: GitHubEmulatorOptions = {}) {
+  constructor(options: GitHubEmulatorOptions = {}) {
+    this.options = options;
     this.repository = options.repository ?? 'octo-org/pipelines';
     this.token = options.token ?? 'ghs_test-token';
     for (const issue of options.issues ?? []) {

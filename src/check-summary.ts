@@ -123,9 +123,21 @@ function section(h: FlowHealth, view: CheckView): string[] {
   return lines;
 }
 
-/** Why a flow is unhealthy, in our words (service text quieted). */
-export function reasons(h: FlowHealth, view: Pick<CheckView, 'nowMs' | 'lookbackMs' | 'maxAgeMs'>): string[] {
-  if (h.unreadable !== undefined) return [`Could not be read: ${quiet(h.unreadable)}`];
+/** How reasons() sets IDs and service text: Markdown (the default) or plain text for the log. */
+export interface Wording {
+  id: (text: string) => string;
+  text: (text: string) => string;
+}
+
+const MARKDOWN: Wording = { id: code, text: quiet };
+
+/** Why a flow is unhealthy, in our words (service text through `wording.text`). */
+export function reasons(
+  h: FlowHealth,
+  view: Pick<CheckView, 'nowMs' | 'lookbackMs' | 'maxAgeMs'>,
+  wording: Wording = MARKDOWN,
+): string[] {
+  if (h.unreadable !== undefined) return [`Could not be read: ${wording.text(h.unreadable)}`];
   const out: string[] = [];
   for (const finding of findingsOf(h)) {
     if (finding === 'stale' && h.dataThrough === undefined) {
@@ -135,11 +147,13 @@ export function reasons(h: FlowHealth, view: Pick<CheckView, 'nowMs' | 'lookback
         `Stale: its data ends ${isoSeconds(h.dataThrough!)}, ${formatDuration((h.ageSeconds ?? 0) * 1000)} ago, more than the max-age of ${formatDuration(view.maxAgeMs ?? 0)}.`,
       );
     } else {
-      const run = h.newestFinished;
-      const lastIsNewest = h.newest && !h.newest.run && classifyStatus(h.newest.status) === 'failure';
-      const id = lastIsNewest ? h.newest!.id : run?.id;
-      const status = lastIsNewest ? h.newest!.status : run?.status;
-      out.push(`Failing: its newest finished run ${id ? code(id) : ''} ended ${quiet(status ?? 'failed')}.`);
+      // lastRunDetails may name a finished run newer than any listed: then it is the one that failed.
+      const fromFlow = h.newest && !h.newest.run && classifyStatus(h.newest.status) === 'failure';
+      const id = fromFlow ? h.newest!.id : h.newestFinished?.id;
+      const status = fromFlow ? h.newest!.status : h.newestFinished?.status;
+      out.push(
+        `Failing: its newest finished run ${id ? `${wording.id(id)} ` : ''}ended ${wording.text(status ?? 'failed')}.`,
+      );
     }
   }
   return out;

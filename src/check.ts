@@ -132,9 +132,10 @@ export async function waitUntilFresh(
     if (waiting.length === 0) return { healths, end: 'fresh' };
     const left = deadline - now();
     if (left <= LAST_READ_LEAD_MS) return { healths, end: 'timeout' };
-    deps.runner.info(
-      `Waiting for ${waiting.map(([h]) => h.flowId).join(', ')} to be fresh; next read in ${formatDuration(Math.min(settings.pollIntervalMs, left))}.`,
-    );
+    const names = waiting.map(([h]) => h.flowId);
+    const listed = names.length > 5 ? `${names.length} flows (${names.slice(0, 5).join(', ')}, …)` : names.join(', ');
+    const next = formatDuration(Math.min(settings.pollIntervalMs, left));
+    deps.runner.info(`Waiting for ${listed} to be fresh; next read in ${next}.`);
     try {
       await sleep(Math.min(settings.pollIntervalMs, left - LAST_READ_LEAD_MS), deps.signal);
     } catch (error) {

@@ -340,13 +340,31 @@ export interface Flow {
   frequency: string | undefined;
   /** The delta column the flow's copy transformation already holds (table sources after a first run). */
   deltaColumn: string | undefined;
+  /** scheduleParams.interval: how many `frequency` units between scheduled runs, when the flow says. */
+  interval?: number | undefined;
+  /** The flow's newest run as the flow itself reports it (ms times; lags lists by minutes). */
+  lastRunDetails?: LastRunDetails | undefined;
 }
+
+/** `lastRunDetails` of a flow: its newest run's ID, state (inert) and times (epoch ms). */
+export interface LastRunDetails {
+  id: string;
+  state: string | undefined;
+  startedAtUTC: number | undefined;
+  completedAtUTC: number | undefined;
+}
+
+const lastRunSchema = z
+  .looseObject({ id: anything, state: anything, startedAtUTC: anything, completedAtUTC: anything })
+  .optional()
+  .catch(undefined);
 
 const flowSchema = z.looseObject({
   id: z.string(),
   name: anything,
   state: anything,
-  scheduleParams: z.looseObject({ frequency: anything }).optional().catch(undefined),
+  scheduleParams: z.looseObject({ frequency: anything, interval: anything }).optional().catch(undefined),
+  lastRunDetails: lastRunSchema,
   transformations: z
     .array(
       z.looseObject({
@@ -384,7 +402,26 @@ export function parseFlowAnswer(res: Answer, flowId: string): Flow | undefined {
     state: text(body.state, 40),
     frequency: text(body.scheduleParams?.frequency, 40),
     deltaColumn: text(delta, 200),
+    interval: countOf(body.scheduleParams?.interval),
+    lastRunDetails: lastRunOf(body.lastRunDetails),
   };
+}
+
+/** lastRunDetails, when it names a run by a well-formed ID; its times only when they are epoch ms. */
+function lastRunOf(last: z.output<typeof lastRunSchema>): LastRunDetails | undefined {
+  if (typeof last?.id !== 'string' || !SERVICE_ID.test(last.id)) return undefined;
+  const ms = (v: unknown) => {
+    const seconds = unixSeconds(v, 1000);
+    return seconds === undefined ? undefined : Number(v);
+  };
+  const state = typeof last.state === 'string' && last.state.trim() ? inert(last.state, 60) : undefined;
+  return { id: last.id, state, startedAtUTC: ms(last.startedAtUTC), completedAtUTC: ms(last.completedAtUTC) };
+}
+
+/** A non-negative whole number from a number or numeric string. */
+function countOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 const errorBody = z.looseObject({

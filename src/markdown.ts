@@ -1,8 +1,9 @@
-// Markdown for the job summary, in one place: service text escaped so that it stays text (no HTML,
-// no links, no table breaks, no emphasis), IDs as code, numbers grouped. Pure.
+// Markdown for the job summary and issues, in one place: the pure helpers every renderer shares.
+// Service text goes through esc() (or code(), or quiet() where GitHub would link it) and nothing
+// else: inert, one line, and nothing Markdown or HTML acts on.
 import { inert } from './untrusted.js';
 
-/** Text as Markdown that shows it as written: inert, with every character Markdown acts on escaped. */
+/** Service text as plain Markdown text: no HTML, no link, no emphasis, no table cell break, no code span. */
 export function esc(text: string): string {
   return inert(text, 1000)
     .replaceAll('&', '&amp;')
@@ -15,7 +16,7 @@ export function esc(text: string): string {
     .replaceAll('[', '&#91;');
 }
 
-/** An ID or code, set as code. */
+/** An ID or code, escaped, in a code element. */
 export function code(text: string): string {
   return `<code>${esc(text)}</code>`;
 }
@@ -35,11 +36,21 @@ export function num(n: number | undefined): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
-/** A table: a header row, its rule, and one row per entry. */
-export function table(head: string[], rows: string[][]): string[] {
-  return [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ];
+const ZWJ = '\u200d';
+
+/**
+ * esc(), and nothing GitHub links by itself: no mention (`@team`), no issue or pull request reference
+ * (`#12`, `GH-12`, `owner/repo#12`, so no closing keyword either), no bare URL. A zero-width joiner
+ * breaks each pattern while the text still reads the same.
+ */
+export function quiet(text: string): string {
+  // After inert() (secrets are redacted whole, before a joiner could split one) and before esc() (its
+  // entities, `&#91;`, hold a `#` and a digit that must stay whole).
+  const broken = inert(text, 1000)
+    .replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`)
+    .replace(/#(?=\d)/g, `#${ZWJ}`)
+    .replace(/\b(GH)-(?=\d)/gi, `$1${ZWJ}-`)
+    .replace(/:\/\//g, `:${ZWJ}//`)
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWJ}.`);
+  return esc(broken);
 }

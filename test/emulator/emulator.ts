@@ -138,6 +138,10 @@ export interface ExistingRun {
   params?: Record<string, unknown>;
   /** The window its copy activity reports, ms (default: the params' window × 1000, if any). */
   copyWindowMs?: { start: number; end: number };
+  /** This run's own errors, records and duration (default: its flow's scenario, and RUN_MS). */
+  errors?: Array<{ code: string; message: string }>;
+  records?: RunScenario['records'];
+  durationMs?: number;
 }
 
 export interface EmulatorOptions {
@@ -167,6 +171,11 @@ export interface EmulatorOptions {
   repeatListToken?: boolean;
   /** "Another host" for row-error links (`RowErrorFile.elsewhere`); default a second listener of ours. */
   foreignOrigin?: string;
+  /**
+   * `property=metrics.durationSummary.startedAtUTC>{ms}` on GET /runs: `ignored` (default, like every
+   * filter but flowId) or `applied`. A client must work either way.
+   */
+  startTimeFilter?: 'applied' | 'ignored';
 }
 
 export interface RecordedRequest {
@@ -203,6 +212,8 @@ export interface EmulatedRun {
   earlierEnd?: { status: string; etag: string; reads: number };
   /** The window the copy activity reports, ms, when it is not the params' window. */
   copyWindowMs?: { start: number; end: number };
+  /** History's own errors, records and duration (ExistingRun). */
+  own?: Pick<ExistingRun, 'errors' | 'records' | 'durationMs'>;
 }
 
 type Answer = { status: number; body: unknown };
@@ -268,6 +279,7 @@ export class Emulator {
         fixedStatus: r.status ?? 'success',
         ...(r.params === undefined ? { paramsHidden: true } : {}),
         ...(r.copyWindowMs ? { copyWindowMs: r.copyWindowMs } : {}),
+        own: { errors: r.errors, records: r.records, durationMs: r.durationMs },
       });
     }
     // A client that gives up mid-request must not take the emulator down with it.
@@ -594,6 +606,7 @@ export class Emulator {
     const all = [...this.runs.values()]
       .filter((r) => !flowIds || flowIds.includes(r.flowId))
       .filter((r) => this.listed(r, now))
+      .filter(startedAfter(url, this.options.startTimeFilter))
       .sort((a, b) => a.createdAt - b.createdAt); // oldest first: a client must page to find new runs
     const size = this.options.pageSize ?? 100;
     const start = Number(url.searchParams.get('continuationToken') ?? 0);
@@ -619,6 +632,7 @@ export class Emulator {
   private scenarioOf(run: EmulatedRun): FlowScenario {
     const flow = this.flows.get(run.flowId) ?? {};
     const attempts = flow.attempts ?? [];
+    if (run.own) return { ...flow, ...Object.fromEntries(Object.entries(run.own).filter(([, v]) => v !== undefined)) };
     if (run.attempt === undefined || attempts.length === 0) return flow;
     const override = attempts[Math.min(run.attempt, attempts.length - 1)]!;
     const defined = Object.entries(override).filter(([, value]) => value !== undefined);
@@ -661,7 +675,7 @@ export class Emulator {
         statusSummary: { status, ...(final && scenario.errors ? { errors: scenario.errors } : {}) },
         ...(final
           ? {
-              durationSummary: { startedAtUTC: run.createdAt, completedAtUTC: run.createdAt + RUN_MS },
+              durationSummary: { startedAtUTC: run.createdAt, completedAtUTC: run.createdAt + runMs(run) },
               sizeSummary: { inputBytes: 52_000, outputBytes: 48_000 },
               recordSummary: { ...records, ...(scenario.failedInfo ? { failedInfo: scenario.failedInfo } : {}) },
               fileSummary: files,
@@ -692,7 +706,7 @@ export class Emulator {
       statusSummary: { status, extensions },
       durationSummary: {
         startedAtUTC: run.createdAt,
-        completedAtUTC: run.createdAt + RUN_MS,
+        completedAtUTC: run.createdAt + runMs(run),
         extensions: window ? { windowStart: window.start, windowEnd: window.end } : {},
       },
       recordSummary: records,
@@ -783,7 +797,7 @@ export class Emulator {
       id: newest.id,
       state,
       startedAtUTC: newest.createdAt,
-      ...(FINAL.has(normal(state)) ? { completedAtUTC: newest.createdAt + RUN_MS } : {}),
+      ...(FINAL.has(normal(state)) ? { completedAtUTC: newest.createdAt + runMs(newest) } : {}),
     };
   }
 }
@@ -835,6 +849,59 @@ function refuseParams(flow: FlowScenario, params: Record<string, unknown>): Answ
     );
   }
   return undefined;
+}
+
+/** How long a final run says it took. */
+function runMs(run: EmulatedRun): number {
+  return run.own?.durationMs ?? RUN_MS;
+}
+
+/** The start-time filter of a list, when the emulator is told to apply it. */
+function startedAfter(url: URL, mode: EmulatorOptions['startTimeFilter']): (run: EmulatedRun) => boolean {
+  const after = url.searchParams
+    .getAll('property')
+    .map((p) => /^metrics\.durationSummary\.startedAtUTC>(\d+)$/.exec(p)?.[1])
+    .find((ms) => ms !== undefined);
+  if (mode !== 'applied' || after === undefined) return () => true;
+  return (run) => run.createdAt > Number(after);
+}
+
+/**
+ * A scheduled flow's history: one run every `everyMs` from `fromMs` up to `toMs`, each taking the window
+ * since the one before, written in params, only in the copy activity, or nowhere. `status(i)` and
+ * `errors(i)` pick each run's fate (default success, no errors).
+ */
+export function scheduledHistory(
+  flowId: string,
+  spec: {
+    fromMs: number;
+    toMs: number;
+    everyMs: number;
+    window?: 'params' | 'copy activity' | 'none';
+    status?: (i: number) => string;
+    errors?: (i: number) => Array<{ code: string; message: string }> | undefined;
+    records?: RunScenario['records'];
+    durationMs?: number;
+  },
+): ExistingRun[] {
+  const runs: ExistingRun[] = [];
+  for (let at = spec.fromMs, i = 0; at <= spec.toMs; at += spec.everyMs, i++) {
+    const window = { start: at - spec.everyMs, end: at };
+    const where = spec.window ?? 'params';
+    runs.push({
+      flowId,
+      createdAt: at,
+      status: spec.status?.(i) ?? 'success',
+      ...(where === 'params'
+        ? { params: { windowStartTime: Math.floor(window.start / 1000), windowEndTime: Math.floor(window.end / 1000) } }
+        : {}),
+      ...(where === 'copy activity' ? { copyWindowMs: window } : {}),
+      ...(spec.errors?.(i) ? { errors: spec.errors(i) } : {}),
+      ...(spec.records ? { records: spec.records } : {}),
+      ...(spec.durationMs !== undefined ? { durationMs: spec.durationMs } : {}),
+    });
+  }
+  return runs;
 }
 
 /** A status as compared: no case, no underscores (`PARTIAL_FAILURE` is `partialfailure`). */

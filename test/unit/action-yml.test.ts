@@ -14,8 +14,9 @@ const action = parse(actionText) as {
   runs: { using: string; main: string };
   branding?: { icon?: string; color?: string };
 };
+// The main action's sources: the check's modules (check*.ts) set the outputs of check/action.yml.
 const source = readdirSync(resolve(ROOT, 'src'))
-  .filter((f) => f.endsWith('.ts'))
+  .filter((f) => f.endsWith('.ts') && !f.startsWith('check'))
   .map((f) => readFileSync(resolve(ROOT, 'src', f), 'utf8'))
   .join('\n');
 

@@ -110,10 +110,17 @@ function idList(form: RegExp, what: string, example: string) {
   };
 }
 
-/** A sandbox name: letters, digits and hyphens. */
+/** Sandbox names are lower case (Adobe's OpenAPI file): an upper-case one is named with its fix. */
 function sandboxName(value: string, ctx: Ctx): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,255}$/.test(value)) {
     ctx.addIssue({ code: 'custom', message: 'may hold only letters, digits and hyphens (such as prod or dev-2)' });
+    return z.NEVER;
+  }
+  if (value !== value.toLowerCase()) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be lower case, as sandbox names are: use '${value.toLowerCase()}'; got '${value}'`,
+    });
     return z.NEVER;
   }
   return value;

@@ -114,6 +114,11 @@ describe('readSettings', () => {
     [{ timeout: '8d' }, /Input 'timeout' must be 7d or less/],
     [{ 'sandbox-name': 'a/b' }, /Input 'sandbox-name'/],
     [{ 'sandbox-name': '-dev' }, /Input 'sandbox-name'/],
+    // Sandbox names are lower case (Adobe's OpenAPI file): 'Prod' would be sent as is, and not found.
+    [
+      { 'sandbox-name': 'Prod' },
+      /^Input 'sandbox-name' must be lower case, as sandbox names are: use 'prod'; got 'Prod'$/,
+    ],
     [{ 'client-id': 'abc\r\nx-injected: 1' }, /Input 'client-id'/],
     [{ 'window-start': '1700000000', 'window-end': '1600000000' }, /Input 'window-end' must be after 'window-start'/],
     [{ 'window-start': '1h1h' }, /Input 'window-start' names the unit 'h' twice/],

@@ -86,6 +86,8 @@ const runSchema = z.looseObject({
   params: z.record(z.string(), z.unknown()).optional().catch(undefined),
   metrics: metricsSchema.optional().catch(undefined),
   activities: z.array(activitySchema).optional().catch(undefined),
+  // Adobe's OpenAPI file (FlowRunItemDTO) spells the array `activites`; the monitoring docs' answers do not.
+  activites: z.array(activitySchema).optional().catch(undefined),
 });
 
 type RunBody = z.output<typeof runSchema>;
@@ -175,12 +177,12 @@ export function parseRunAnswer(res: Answer, what: string, { runId, warn }: RunAn
     if (items.some((i) => !i.success) || items.length === 0) throw malformed(res, what);
     const bodies = items.map((i) => i.data!);
     const asked = runId === undefined ? bodies[0] : bodies.find((r) => r.id === runId);
-    if (!asked) throw notAbout(res, what, `run ${runId}`, bodies[0]!.id);
+    if (!asked) throw notAbout(res, what, `run ${runId}`);
     body = asked;
   } else {
     const single = runSchema.safeParse(json);
     if (!single.success) throw malformed(res, what);
-    if (runId !== undefined && single.data.id !== runId) throw notAbout(res, what, `run ${runId}`, single.data.id);
+    if (runId !== undefined && single.data.id !== runId) throw notAbout(res, what, `run ${runId}`);
     body = single.data;
   }
   return toRun(body, res, what, warn);
@@ -199,7 +201,8 @@ export function parseRunPage(res: Answer, what: string, warn?: Warn): { runs: Ru
   return { runs, next: continuationOf(answer.data) };
 }
 
-function toRun(body: RunBody, res: Answer, what: string, warn: Warn | undefined): Run {
+function toRun(answered: RunBody, res: Answer, what: string, warn: Warn | undefined): Run {
+  const body = { ...answered, activities: answered.activities ?? answered.activites };
   if (!SERVICE_ID.test(body.id)) throw notAnId(res, what, 'a run ID', body.id);
   if (body.flowId !== undefined && !SERVICE_ID.test(body.flowId)) {
     throw notAnId(res, what, 'a flow ID', body.flowId);
@@ -392,7 +395,7 @@ export function parseFlowAnswer(res: Answer, flowId: string): Flow | undefined {
   if (parsed.some((b) => !b.success)) throw malformed(res, what, 'a flow');
   const bodies = parsed.map((b) => b.data!);
   const body = bodies.find((b) => b.id === flowId);
-  if (!body) throw notAbout(res, what, `flow ${flowId}`, bodies[0]!.id);
+  if (!body) throw notAbout(res, what, `flow ${flowId}`);
   if (!SERVICE_ID.test(body.id)) throw notAnId(res, what, 'a flow ID', body.id);
   const text = (v: unknown, max: number) => (typeof v === 'string' && v.trim() ? inert(v, max) : undefined);
   const delta = body.transformations?.map((t) => t.params?.deltaColumn?.name).find((n) => typeof n === 'string');
@@ -467,9 +470,10 @@ function malformed(res: Answer, what: string, kind = 'a run'): ServiceError {
 }
 
 /** An answer about what was asked that is about something else: never taken for it. */
-function notAbout(res: Answer, what: string, asked: string, other: string): ServiceError {
+/** An answer about something else: named by what was asked only, since nothing in it may be reported. */
+function notAbout(res: Answer, what: string, asked: string): ServiceError {
   return new ServiceError(
-    `Flow Service answered ${what} with HTTP ${res.status} and no ${asked}, only another one: ${excerpt(other, 80)}`,
+    `Flow Service answered ${what} with HTTP ${res.status} about something else, not ${asked}: the answer is malformed, and nothing in it was taken`,
     res.status,
   );
 }

@@ -239,13 +239,22 @@ function windowFromHistory(step: Step, plan: FlowPlan): boolean {
   const { settings, report } = step;
   const { story } = plan;
   const next = nextWindow(plan.history ?? [], settings);
-  if (next.kind === 'no success') {
-    const without = next.successesWithoutWindow
-      ? ` (${next.successesWithoutWindow} successful runs show no window)`
-      : '';
+  if (next.kind === 'unreadable') {
+    const ids = next.runs.slice(0, 5).map((r) => r.id);
+    const more = next.runs.length > ids.length ? ` and ${next.runs.length - ids.length} more` : '';
     report.notStarted(
       story,
-      `Flow ${story.flowId} has no successful run to start the window after${without}, so 'window-start: ` +
+      `Flow ${story.flowId} has successful runs whose windows cannot be read (${ids.join(', ')}${more}): ` +
+        "'window-start: last-success' cannot tell where they ended, and starting from an earlier window would " +
+        "ingest their data a second time. Give 'window-start' as a time (where the data not yet ingested " +
+        'starts) for this run. No run was started.',
+    );
+    return false;
+  }
+  if (next.kind === 'no success') {
+    report.notStarted(
+      story,
+      `Flow ${story.flowId} has no successful run to start the window after, so 'window-start: ` +
         "last-success' cannot tell where to start. Set 'first-window-start' to where its first window starts " +
         '(a time, or a duration before window-end such as 7d). No run was started.',
     );

@@ -118,9 +118,9 @@ export class FlowServiceClient {
    * name a new run, or the failed run itself restarting (Adobe's OpenAPI file: "returns the updated
    * flow run"); following such a run is follow.ts's concern.
    */
-  retrigger(failed: Run, known: ReadonlySet<string>, signal?: AbortSignal): Promise<Run> {
+  async retrigger(failed: Run, known: ReadonlySet<string>, signal?: AbortSignal): Promise<Run> {
     const action = `re-trigger run ${failed.id}`;
-    return startOnce(
+    const fresh = await startOnce(
       {
         what: `the re-trigger of run ${failed.id}`,
         action,
@@ -133,6 +133,10 @@ export class FlowServiceClient {
       this.starting,
       signal,
     );
+    // The failed run itself, unchanged (Adobe's OpenAPI file answers "the updated flow run"): its status
+    // is the old attempt's end, and says nothing yet of the new one.
+    const unchanged = fresh.id === failed.id && (fresh.etag === undefined || fresh.etag === failed.etag);
+    return unchanged ? { ...fresh, status: undefined, metrics: undefined, errors: [] } : fresh;
   }
 
   /** GET /runs/{id}. */

@@ -27,8 +27,13 @@ export type NextWindow =
   | { kind: 'window'; start: number; end: number; origin: WindowOrigin }
   /** Nothing new: the newest successful window already reaches `window-end`. */
   | { kind: 'empty'; after: Success }
-  /** No run succeeded with a known window, and no `first-window-start` was given. */
-  | { kind: 'no success'; successesWithoutWindow: number };
+  /** No run succeeded, and no `first-window-start` was given. */
+  | { kind: 'no success' }
+  /**
+   * Runs succeeded whose windows cannot be read, newer than any success whose window can: starting
+   * from an older window (or the first one) could ingest their data a second time.
+   */
+  | { kind: 'unreadable'; runs: Run[] };
 
 /** How long a run that is not final still counts as running: older ones are taken as stuck. */
 export const IN_FLIGHT_MS = 24 * 3_600_000;
@@ -40,8 +45,7 @@ export const IN_FLIGHT_MS = 24 * 3_600_000;
 export function newestSuccess(runs: readonly Run[]): Success | undefined {
   let best: Success | undefined;
   for (const run of runs) {
-    const outcome = classifyStatus(run.status);
-    if ((outcome !== 'success' && outcome !== 'partial') || !run.window) continue;
+    if (!succeeded(run) || !run.window) continue;
     const later =
       !best ||
       run.window.end > best.window.end ||
@@ -54,9 +58,12 @@ export function newestSuccess(runs: readonly Run[]): Success | undefined {
 /** The next window of a flow with these runs: from where the newest success ended, or the first one. */
 export function nextWindow(runs: readonly Run[], rules: WindowRules): NextWindow {
   const success = newestSuccess(runs);
-  // Without a success that shows its window, any success there is shows none.
-  if (!success && rules.firstWindowStart === undefined)
-    return { kind: 'no success', successesWithoutWindow: countSuccesses(runs) };
+  // The window never moves back: a later success whose window is unknown may have taken any window.
+  const unreadable = runs.filter(
+    (r) => succeeded(r) && !r.window && (!success || (r.createdAt ?? Infinity) > (success.run.createdAt ?? 0)),
+  );
+  if (unreadable.length > 0) return { kind: 'unreadable', runs: unreadable };
+  if (!success && rules.firstWindowStart === undefined) return { kind: 'no success' };
   const start = success ? success.window.end : rules.firstWindowStart!;
   const cap = rules.maxWindowMs === undefined ? Infinity : start + Math.floor(rules.maxWindowMs / 1000);
   const end = Math.min(rules.windowEnd, cap);
@@ -101,6 +108,8 @@ export function originText(origin: WindowOrigin, id: (runId: string) => string =
   return `after run ${id(origin.runId)}, which ${verb}${at}${capped}`;
 }
 
-function countSuccesses(runs: readonly Run[]): number {
-  return runs.filter((r) => ['success', 'partial'].includes(classifyStatus(r.status))).length;
+/** Whether a run succeeded, fully or partially: its window was ingested. */
+function succeeded(run: Run): boolean {
+  const outcome = classifyStatus(run.status);
+  return outcome === 'success' || outcome === 'partial';
 }

@@ -54,7 +54,7 @@ export function renderSummary(story: RunStory, context: StepContext): string {
     : story.skipped
       ? '⏭️ No flow run was needed'
       : run
-        ? `${story.failure ? '❌' : ICON[outcome]} Flow run ${wait?.end === 'timeout' ? 'still running (timed out)' : ended(status)}`
+        ? runTitle(story, outcome, status)
         : story.unsure
           ? '⚠️ A flow run may have been started: check before running again'
           : '❌ No flow run was started';
@@ -176,6 +176,18 @@ function windowOf(story: FlowStory, context: StepContext): string | undefined {
     return origin.kind === 'inputs' ? text : `${text} (${originText(origin, code)})`;
   }
   return context.window && windowText(context.window);
+}
+
+/**
+ * The heading of a step that has a run: it tells the step's outcome in every case. A run that ended
+ * badly says so itself; a step that failed for another reason (a re-trigger refused, a read that
+ * failed) says the step failed, and how the run stands.
+ */
+function runTitle(story: FlowStory, outcome: Outcome, status: string | undefined): string {
+  if (story.wait?.end === 'timeout') return '❌ Flow run still running (timed out)';
+  const runEnded = story.wait?.end === 'final' && (outcome === 'failure' || outcome === 'partial');
+  if (!story.failure || runEnded) return `${story.failure ? '❌' : ICON[outcome]} Flow run ${ended(status)}`;
+  return `❌ The step failed (the flow run is ${esc(status ?? 'scheduled')})`;
 }
 
 /** The title's words for a status: "succeeded", "failed", "partially succeeded", or as spelled. */

@@ -48,20 +48,24 @@ export async function waitForRun(options: WaitOptions): Promise<WaitResult> {
   // that shows it running tells the new attempt apart.)
   let earlierEnd = options.earlierEnd;
   const ended = (read: Run) => {
-    if (earlierEnd && (read.id !== earlierEnd.id || !isFinal(read.status) || read.etag !== earlierEnd.etag)) {
+    // A read with no status (a re-trigger's answer that was the old run unchanged) tells nothing yet.
+    const running = read.status !== undefined && !isFinal(read.status);
+    if (earlierEnd && (read.id !== earlierEnd.id || running || read.etag !== earlierEnd.etag)) {
       earlierEnd = undefined;
     }
     return isFinal(read.status) && !earlierEnd;
   };
+  // What is known of this attempt: a read that still shows the earlier end says nothing of it.
+  const latest = (): Run => (earlierEnd ? { ...run, status: undefined, metrics: undefined, errors: [] } : run);
   try {
     while (!ended(run)) {
       const left = options.deadline - now();
-      if (left <= LAST_READ_LEAD_MS) return { end: 'timeout', run, reads };
+      if (left <= LAST_READ_LEAD_MS) return { end: 'timeout', run: latest(), reads };
       // The last read lands just before the deadline rather than a whole interval early: no request
       // may start after it.
       const interval = reads === 0 ? (options.firstReadAfterMs ?? options.pollIntervalMs) : options.pollIntervalMs;
       await sleep(Math.min(interval, left - LAST_READ_LEAD_MS), options.signal);
-      if (now() >= options.deadline) return { end: 'timeout', run, reads };
+      if (now() >= options.deadline) return { end: 'timeout', run: latest(), reads };
       const next = await options.readRun(options.signal);
       reads += 1;
       if (next.status !== run.status) options.onStatusChange?.(next, run.status);
@@ -69,9 +73,9 @@ export async function waitForRun(options: WaitOptions): Promise<WaitResult> {
     }
     return { end: 'final', run, reads };
   } catch (error) {
-    if (options.signal.aborted) return { end: 'cancelled', run, reads };
+    if (options.signal.aborted) return { end: 'cancelled', run: latest(), reads };
     // A read the deadline cut short is the timeout, not a fault of the service.
-    if (now() >= options.deadline) return { end: 'timeout', run, reads };
+    if (now() >= options.deadline) return { end: 'timeout', run: latest(), reads };
     throw error;
   }
 }

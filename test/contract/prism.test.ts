@@ -266,7 +266,7 @@ describe.skipIf(!haveSpec)("the action against Prism serving Adobe's flow-servic
       ) {
         // Every read still shows the old attempt: the step can only reach its timeout.
         expect(result.code).toBe(1);
-        expect(errorText(result)).toMatch(/timeout|timed out/i);
+        expect(errorText(result)).toMatch(/did not finish within|timeout|timed out/i);
         expect(result.outputs.status).not.toBe(statusOf(answered));
       }
     });

@@ -56,7 +56,7 @@ describe('an answer about one run is about that run', () => {
     const result = await runAction(following(FAILED_ID, { 're-trigger': 'true', wait: 'true' }));
     expect(result.code).toBe(1);
     expect(result.errors.join('\n')).toMatch(
-      new RegExp(`read of run ${FAILED_ID} with HTTP 200 and no run ${FAILED_ID}`),
+      new RegExp(`read of run ${FAILED_ID} with HTTP 200 about something else, not run ${FAILED_ID}`),
     );
     expect(emulator.count('retrigger')).toBe(0);
     expect(result.outputs['run-id'] ?? '').not.toContain(OTHER_RUN);
@@ -84,7 +84,7 @@ describe('an answer about one run is about that run', () => {
     const result = await runAction(baseInputs(emulator, { preflight: 'true' }));
     expect(result.code).toBe(1);
     expect(result.errors.join('\n')).toMatch(
-      new RegExp(`read of flow ${FLOW_ID} with HTTP 200 and no flow ${FLOW_ID}`),
+      new RegExp(`read of flow ${FLOW_ID} with HTTP 200 about something else, not flow ${FLOW_ID}`),
     );
     expect(result.stdout + result.summary).not.toContain('Someone else');
     expect(emulator.count('create')).toBe(0);

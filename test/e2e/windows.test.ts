@@ -119,6 +119,21 @@ describe('window-start: last-success', () => {
     expect(result.summary).toContain('first-window-start');
   });
 
+  it('never moves the window back: a success whose window cannot be read stops the step before any run request', async () => {
+    // Issue #16: Adobe's OpenAPI run has no params; such a success used to count as none, and
+    // first-window-start took its days of data again.
+    const blind: ExistingRun = { flowId: FLOW_ID, id: 'blind-success', createdAt: (W + 30 * 60) * 1000 };
+    await emulate({}, { existingRuns: [past([W - H, W]), blind] });
+    const result = await e2e.run(scheduled(W + 2 * H, { 'first-window-start': '2023-11-01T00:00:00Z' }));
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(
+      /successful runs whose windows cannot be read \(blind-success\).*Give 'window-start' as a time/,
+    );
+    expect(routes()).toEqual(['token', 'flow', 'list']);
+    expect(result.summary).toContain('No flow run was started');
+  });
+
   it('starts the first window at first-window-start when there is no history', async () => {
     await emulate();
     const result = await e2e.run(scheduled(W + H, { 'first-window-start': '2023-11-14T00:00:00Z' }));

@@ -125,10 +125,25 @@ describe('nextWindow', () => {
     });
   });
 
-  it('with no success and no first-window-start, says so, counting successes that show no window', () => {
-    expect(nextWindow([], rules())).toEqual({ kind: 'no success', successesWithoutWindow: 0 });
-    const blind = [run('ok', 'success'), run('bad', 'failed', [T, T + HOUR])];
-    expect(nextWindow(blind, rules())).toEqual({ kind: 'no success', successesWithoutWindow: 1 });
+  it('with no success and no first-window-start, says so', () => {
+    expect(nextWindow([], rules())).toEqual({ kind: 'no success' });
+    expect(nextWindow([run('bad', 'failed', [T, T + HOUR])], rules())).toEqual({ kind: 'no success' });
+  });
+
+  it('never moves the window back: successes newer than any readable window stop it (issue #16)', () => {
+    // Before, a success with no window counted as "no success": first-window-start ingested it again.
+    const blind = run('ok', 'success', undefined, (T + 5 * HOUR) * 1000);
+    const older = run('old', 'success', [T, T + HOUR]);
+    for (const extra of [{}, { firstWindowStart: T - HOUR }]) {
+      expect(nextWindow([blind, run('bad', 'failed', [T, T + HOUR])], rules(extra))).toEqual({
+        kind: 'unreadable',
+        runs: [blind],
+      });
+      expect(nextWindow([older, blind], rules(extra))).toEqual({ kind: 'unreadable', runs: [blind] });
+    }
+    // One older than the newest readable window changes nothing: the window starts after that one.
+    const before = run('before', 'partialSuccess', undefined, T * 1000);
+    expect(nextWindow([older, before], rules())).toMatchObject({ kind: 'window', start: T + HOUR });
   });
 });
 

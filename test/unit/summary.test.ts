@@ -157,6 +157,18 @@ describe('renderSummary, each kind of end', () => {
     expect(md).not.toMatch(/Why the step failed|Warning|What to do|Errors reported/);
   });
 
+  it("a step that failed beside a run that succeeded says the step failed, never only 'succeeded' (issue #16)", () => {
+    // A re-trigger refused for a run that had succeeded: the run is read, the step fails.
+    const refused = 'Flow Service could not re-trigger run run-ok: HTTP 400: only failed runs can be re-triggered';
+    const md = renderSummary({ flowId, run: ok, failure: refused }, context);
+    expect(md).toMatch(/^### ❌ The step failed \(the flow run is success\)\n/);
+    expect(md).toContain('**Why the step failed:** Flow Service could not re-trigger run run-ok');
+    const stillGoing: Run = { ...ok, status: 'inProgress' };
+    expect(renderSummary({ flowId, run: stillGoing, failure: 'reading it failed' }, context)).toMatch(
+      /^### ❌ The step failed \(the flow run is inProgress\)\n/,
+    );
+  });
+
   it('a failure: why in a sentence, then every fact of the run, one section each', () => {
     const failed: Run = {
       ...finished,

@@ -145,6 +145,14 @@ describe('waitForRun', () => {
         ...time,
       });
       expect(result.end).toBe('timeout');
+      // What it read was the earlier end: nothing is known of this attempt's status.
+      expect(result.run.status).toBeUndefined();
+    });
+
+    it('takes an answer with no status (the old run unchanged) as telling nothing yet', async () => {
+      const unchanged = { ...ended, status: undefined };
+      const result = await wait(unchanged, [ended, { ...run('success'), etag: '"new"' }]);
+      expect(result).toMatchObject({ end: 'final', reads: 2, run: { status: 'success' } });
     });
   });
 });

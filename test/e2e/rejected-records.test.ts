@@ -318,6 +318,32 @@ describe('what the diagnostics cannot do: change the step’s outcome', () => {
   });
 });
 
+describe('several flows', () => {
+  it('reads only the flows that did not end well, each told in its own group and summary section', async () => {
+    const OTHER = '22222222-2222-4222-8222-222222222222';
+    emulator = await e2e.start({
+      flows: {
+        [FLOW_ID]: failedRun({ batchIds: [B1], rowErrors: { [B1]: TWO_BATCHES[B1]! } }),
+        [OTHER]: { statuses: ['inProgress', 'success'], batchIds: [B2], rowErrors: { [B2]: TWO_BATCHES[B2]! } },
+      },
+    });
+    const result = await e2e.run(waiting({ 'flow-id': `${FLOW_ID}\n${OTHER}` }));
+    expect(result.code).toBe(1);
+    // Only the failed flow's batch is read.
+    expect(dataAccess().every((r) => r.path.includes(B1))).toBe(true);
+    expect(dataAccess()).toHaveLength(4);
+    expect(result.errors).toHaveLength(2);
+    expect(result.errors[0]).toMatch(
+      new RegExp(`^Flow ${FLOW_ID}: Run .* Row errors: 1401 ${DOC_MESSAGE} \\(3 records\\)`),
+    );
+    const section = result.summary.slice(result.summary.indexOf(`#### ❌ Flow <code>${FLOW_ID}</code>`));
+    expect(section).toContain('**Rejected records (row errors in the error diagnostics)**');
+    expect(section).toContain('5 rejected records counted in 3 files');
+    expect(result.stdout).toMatch(/::group::Flow 3abea21c[^\n]*\n(?:[^\n]*\n)*?Rejected records of run \S+: 5 counted/);
+    expectNothingPersonal(result);
+  });
+});
+
 describe('outputs come first', () => {
   it('a slow row-error file does not delay the outputs already known', async () => {
     await emulate(

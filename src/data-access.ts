@@ -10,8 +10,8 @@ import type { Run } from './answers.js';
 import { NetworkError } from './faults.js';
 import type { HttpStream } from './http.js';
 import { SERVICE_ID } from './ids.js';
-import type { TokenSource } from './ims.js';
 import { countRowErrors, Tally, type RowErrorCount } from './row-errors.js';
+import type { Transport } from './transport.js';
 import { inert, parseJson } from './untrusted.js';
 
 /** What the step fetches about rejected records (`failed-records`). */
@@ -542,51 +542,16 @@ function ioReason(error: unknown): string {
   return typeof code === 'string' ? inert(code, 40) : 'unknown error';
 }
 
-/** What the adapter over HttpClient needs: a stream of GETs, the token, Platform's headers. */
+/** What the adapter needs: the client's sending part (transport.ts), which alone knows headers and tokens. */
 export interface PlatformGetOptions {
-  http: {
-    stream(req: {
-      url: string;
-      headers: Record<string, string>;
-      retry: 'idempotent';
-      signal?: AbortSignal;
-    }): Promise<HttpStream>;
-  };
-  tokens: TokenSource;
-  platformUrl: string;
-  clientId: string;
-  orgId: string;
-  sandboxName: string;
-  log?: (message: string) => void;
+  transport: Pick<Transport, 'stream'>;
 }
 
 /**
- * A PlatformGet over HttpClient.stream: Platform's four headers, one token renewal on 401, idempotent
- * retries. It refuses any URL off the Platform host itself, so a token cannot leave it even by mistake.
+ * A PlatformGet over the Transport: Platform's headers, one token renewal on 401, idempotent retries,
+ * all as every other Platform request has them. The Transport refuses any URL off the Platform host
+ * itself, so a token cannot leave it even by mistake.
  */
-export function platformGet(options: PlatformGetOptions): PlatformGet {
-  const origin = new URL(options.platformUrl).origin;
-  const send = (url: string, token: string, signal?: AbortSignal) =>
-    options.http.stream({
-      url,
-      retry: 'idempotent',
-      signal,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'x-api-key': options.clientId,
-        'x-gw-ims-org-id': options.orgId,
-        'x-sandbox-name': options.sandboxName,
-        accept: 'application/json',
-      },
-    });
-  return async (url, signal) => {
-    if (new URL(url).origin !== origin) throw new Error(`not sent: ${inert(url, 200)} is not on ${origin}`);
-    const token = await options.tokens.current(signal);
-    const answer = await send(url, token, signal);
-    if (answer.status !== 401) return answer;
-    answer.discard();
-    const renewed = await options.tokens.renew(token, signal);
-    options.log?.('Platform no longer accepts the access token (401): minted a new one.');
-    return send(url, renewed, signal);
-  };
+export function platformGet({ transport }: PlatformGetOptions): PlatformGet {
+  return (url, signal) => transport.stream(url, signal);
 }

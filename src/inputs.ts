@@ -237,6 +237,13 @@ export const MAIN_INPUTS = {
   }),
   preflight: spec({ default: 'true', schema: booleanInput }),
   'ui-tenant': C['ui-tenant'],
+  'failed-records': spec({
+    default: 'codes',
+    schema: z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(['none', 'codes', 'files'], { error: 'must be none, codes or files' })),
+  }),
 };
 
 export type InputTable = Record<string, InputSpec>;

@@ -1,7 +1,8 @@
 // One step, as a story told in named stages, once index.ts has read good inputs: start runs (create
 // mode) or adopt or re-trigger given ones (run-id mode); set the outputs at once; optionally follow
-// each run to its end, re-triggering failed ones when asked; report. A mode is a choice of stages; no
-// stage asks which mode it is in. Errors become a failed step, never a stack trace.
+// each run to its end, re-triggering failed ones when asked; read the rejected records of those that did
+// not end well; report. A mode is a choice of stages; no stage asks which mode it is in. Errors become
+// a failed step, never a stack trace.
 import * as core from '@actions/core';
 import { createMode } from './create.js';
 import { FlowServiceClient } from './flow-service.js';
@@ -9,12 +10,14 @@ import { followMode, followRuns } from './follow.js';
 import type { HttpClient } from './http.js';
 import { tokenSource } from './ims.js';
 import type { DryRunPlan, Mode } from './mode.js';
+import { dataAccessFor, readRejectedRecords } from './rejected.js';
 import { OneFlowReport, SeveralFlowsReport, type Report } from './report.js';
 import { actionsRunner, type Runner } from './runner.js';
 import type { Secrets } from './secrets.js';
 import type { Settings } from './settings.js';
 import { failureText, type Step } from './step.js';
 import { renderDryRunPlans, renderSummary, type StepContext } from './summary.js';
+import { Transport } from './transport.js';
 
 /** The step once its inputs are known to be good. */
 export async function runWith(settings: Settings, startedAt: number, secrets: Secrets): Promise<void> {
@@ -47,7 +50,13 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
 
     await mode.start(step);
     report.allStarted();
-    if (settings.wait) await followRuns(step);
+    if (settings.wait) {
+      await followRuns(step);
+      // The outputs known now are set before the slower reads of rejected records.
+      report.followed();
+      const access = dataAccessFor(settings, new Transport({ ...settings, tokens, http, log: io }), cancel.signal);
+      if (access) await readRejectedRecords(step, access);
+    }
     io.debug(`Tokens minted in this step: ${tokens.minted}`);
     report.finished();
   } catch (error) {

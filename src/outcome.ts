@@ -2,6 +2,7 @@
 // ended, or why it failed. Pure functions over that data give each flow's verdict, the words for it
 // and the step's outputs; nothing here does I/O.
 import type { Run } from './answers.js';
+import type { RejectedRecords } from './data-access.js';
 import { diagnosisLine, errorText } from './diagnosis.js';
 import { classifyStatus } from './status.js';
 import { formatDuration, isoSeconds } from './time.js';
@@ -39,6 +40,8 @@ export interface FlowStory {
   skipped?: string;
   /** Why the last failed run was not re-triggered, when `retries` asked for it. */
   notRetried?: string;
+  /** What the newest run's error diagnostics say of its rejected records (`failed-records`), once read. */
+  rejected?: RejectedRecords;
 }
 
 export type Verdict = 'success' | 'failure' | 'partial' | 'timeout' | 'cancelled' | 'skipped' | 'started';
@@ -187,4 +190,14 @@ function failedRecords(run: Run): string {
 /** "2023-11-14T00:00:00Z → 2023-11-14T22:13:20Z". */
 export function windowText(window: { start: number; end: number }): string {
   return `${isoSeconds(window.start)} → ${isoSeconds(window.end)}`;
+}
+
+/**
+ * Whether a flow's rejected records are worth reading (`failed-records`): its newest run was followed to
+ * a final status that is a failure or a partial success. (A record gate's breach belongs here too.)
+ */
+export function wantsRejectedRecords(story: FlowStory): boolean {
+  if (story.wait?.end !== 'final' || !story.run) return false;
+  const outcome = classifyStatus(story.run.status);
+  return outcome === 'failure' || outcome === 'partial';
 }

@@ -3,7 +3,9 @@
 // story is laid out is chosen once, by the entry: `OneFlowReport` reads as a single run always has,
 // `SeveralFlowsReport` gives each flow a log group, an output line and a summary row. What each end
 // means is decided by the pure functions in outcome.ts. Service text arrives already inert.
+import { dirname } from 'node:path';
 import type { Flow, Run } from './answers.js';
+import type { Problem, RejectedRecords } from './data-access.js';
 import {
   attemptsOf,
   judgeWaited,
@@ -17,10 +19,14 @@ import {
   type JudgeRules,
   type WindowOrigin,
 } from './outcome.js';
+import { rejectedLine } from './rejected-summary.js';
 import type { Runner } from './runner.js';
 import { renderSummary, renderSummaryOfMany, type StepContext } from './summary.js';
 import { formatDuration } from './time.js';
 import type { WaitResult } from './wait.js';
+
+/** Problems that only mean the run keeps no diagnostics: said in the summary and the error, not warned. */
+const NO_DIAGNOSTICS = new Set<Problem['kind']>(['no-batch', 'not-found']);
 
 /** How a run came to be followed. */
 export type Arrival = 'created' | 'adopted' | 'retriggered';
@@ -136,6 +142,45 @@ export abstract class Report {
     if (judgement.info) this.log(story, judgement.info);
   }
 
+  /** The rejected records of the flow's run are about to be read (`failed-records`). */
+  readingRejected(story: FlowStory, level: 'codes' | 'files'): void {
+    this.log(story, `Reading the rejected records of run ${story.run?.id ?? ''} (failed-records: ${level}).`);
+  }
+
+  /**
+   * What the run's error diagnostics say: counts on the story (the summary renders them), the most
+   * frequent row errors added to the flow's error or warning, the files' folder as an output, and at
+   * most one warning for what could not be read. The flow's outcome stays what it was. Everything in
+   * `result` is ours or scrubbed (data-access.ts, row-errors.ts): no record contents.
+   */
+  rejectedRead(story: FlowStory, result: RejectedRecords, ms: number): void {
+    story.rejected = result;
+    const files = result.written.files > 0 ? `; ${result.written.files} written under ${result.dir ?? ''}` : '';
+    this.log(
+      story,
+      `Rejected records of run ${result.runId}: ${result.rows} counted in ${result.filesRead} of ${result.filesListed} ` +
+        `row-error files${files} (${result.requests} requests, ${formatDuration(ms)}).`,
+    );
+    for (const problem of result.problems) this.log(story, `Rejected records: ${problem.text}`);
+    const line = rejectedLine(result);
+    if (line) {
+      const told = `${line.charAt(0).toUpperCase()}${line.slice(1)}${/[.]$/.test(line) ? '' : '.'}`;
+      if (story.failure) story.failure = `${story.failure} ${told}`;
+      else if (story.warning) story.warning = `${story.warning} ${told}`;
+    }
+    const trouble = result.problems.filter((p) => !NO_DIAGNOSTICS.has(p.kind));
+    if (trouble.length > 0) {
+      const more = trouble.length > 1 ? ` (and ${trouble.length - 1} more: see the summary)` : '';
+      this.warn(
+        story,
+        `Not every rejected record of run ${result.runId} could be read: ${trouble[0]!.text}${more}. The step's outcome does not depend on it.`,
+      );
+    }
+    if (result.dir) this.io.setOutput('failed-records-dir', dirname(result.dir));
+  }
+
+  /** Following has ended: the outputs known now (status, metrics), before anything slower. */
+  abstract followed(): void;
   /** Every run request has been answered: the outputs known so far. */
   abstract allStarted(): void;
   /** Every flow's story has ended: final outputs, one annotation per problem, the step's verdict. */
@@ -174,11 +219,13 @@ export class OneFlowReport extends Report {
     this.runsOutput();
   }
 
+  followed(): void {
+    this.finalOutputs();
+  }
+
   finished(): void {
     const { story } = this;
-    this.outputs();
-    if (story.wait) this.io.setOutput('metrics', JSON.stringify(story.run?.metrics ?? {}));
-    this.runsOutput();
+    this.finalOutputs();
     if (story.warning) this.io.warning(story.warning);
     if (story.failure) this.io.fail(story.failure);
   }
@@ -206,6 +253,12 @@ export class OneFlowReport extends Report {
 
   protected flowFailed(): void {}
 
+  private finalOutputs(): void {
+    this.outputs();
+    if (this.story.wait) this.io.setOutput('metrics', JSON.stringify(this.story.run?.metrics ?? {}));
+    this.runsOutput();
+  }
+
   private outputs(): void {
     const { story } = this;
     if (story.run) {
@@ -223,6 +276,10 @@ export class SeveralFlowsReport extends Report {
   private readonly logs = new Map<FlowStory, string[]>();
 
   allStarted(): void {
+    this.outputs();
+  }
+
+  followed(): void {
     this.outputs();
   }
 

@@ -2,6 +2,7 @@
 // step shares (connection, credentials, limits, following) and what its mode needs (create: flows and
 // windows; follow: run IDs). Checks that read more than one input, and times that depend on `now`, are
 // here. A bad input fails before any request, with one message that names every bad input.
+import type { FailedRecordsLevel } from './data-access.js';
 import type { Credentials } from './ims.js';
 import {
   checkModes,
@@ -55,6 +56,8 @@ export interface SharedSettings extends Connection {
   retries: number;
   /** Send nothing; say what would be sent. */
   dryRun: boolean;
+  /** What is fetched about the rejected records of a run that did not succeed (`failed-records`). */
+  failedRecords: FailedRecordsLevel;
 }
 
 /** Create mode: start a run of each flow. */
@@ -176,6 +179,7 @@ function sharedSettings(values: Inputs, problems: Problems): SharedSettings {
     failOnPartial: values['fail-on-partial'],
     retries: values.retries,
     dryRun: values['dry-run'],
+    failedRecords: values['failed-records'],
   };
 }
 

@@ -5,6 +5,7 @@ import { adviceOf, failedRecordsOf, type Advice } from './diagnosis.js';
 import type { RunRequest } from './flow-service.js';
 import { originText } from './history.js';
 import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
+import { renderRejected } from './rejected-summary.js';
 import { classifyStatus, type Outcome } from './status.js';
 import { address, capital, code, esc, num } from './markdown.js';
 import { formatDuration, isoSeconds } from './time.js';
@@ -80,6 +81,7 @@ export function renderSummary(story: RunStory, context: StepContext): string {
   if (story.failure) lines.push(`**Why the step failed:** ${whyFailed(story)}`, '');
   else if (story.warning) lines.push(`**Warning:** ${warningOf(story)}`, '');
   if (run) lines.push(...diagnosis(run));
+  if (story.rejected) lines.push(...renderRejected(story.rejected));
   if (story.dryRunRequest) {
     lines.push(
       'The request that would be sent:',
@@ -143,7 +145,7 @@ export function renderSummaryOfMany(stories: FlowStory[], context: StepContext):
   }
   lines.push('');
   const worthTelling = (s: FlowStory) =>
-    s.failure || s.warning || s.skipped || (s.earlier?.length ?? 0) > 0 || (s.run && hasDiagnosis(s.run));
+    s.failure || s.warning || s.skipped || (s.earlier?.length ?? 0) > 0 || (s.run && hasDiagnosis(s.run)) || s.rejected;
   for (const story of stories.filter(worthTelling)) {
     const icon = story.failure ? '❌ ' : story.warning ? '⚠️ ' : story.skipped ? '⏭️ ' : '';
     const name = story.flowName ? ` ${esc(story.flowName)}` : '';
@@ -157,6 +159,7 @@ export function renderSummaryOfMany(stories: FlowStory[], context: StepContext):
     if ((story.earlier?.length ?? 0) > 0) lines.push(`- Attempts: ${attemptsText(story)}`);
     if (story.run) lines.push(...diagnosisItems(story.run));
     lines.push('');
+    if (story.rejected) lines.push(...renderRejected(story.rejected));
   }
   return lines.join('\n');
 }

@@ -3,8 +3,9 @@
 import type { Answer } from './answers.js';
 import { serviceError } from './answers.js';
 import { certainlyNotSent, NetworkError, type RetryMode } from './faults.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient, HttpStream } from './http.js';
 import { AuthError, type TokenSource } from './ims.js';
+import { inert } from './untrusted.js';
 
 export interface TransportOptions {
   platformUrl: string;
@@ -12,7 +13,7 @@ export interface TransportOptions {
   orgId: string;
   sandboxName: string;
   tokens: TokenSource;
-  http: HttpClient;
+  http: Pick<HttpClient, 'send' | 'stream'>;
   log: { info(message: string): void };
 }
 
@@ -75,6 +76,25 @@ export class Transport {
     } catch (failure) {
       return { failure, sent: sent && !(failure instanceof NetworkError && certainlyNotSent(failure.code)) };
     }
+  }
+
+  /**
+   * An idempotent GET of an absolute URL whose body is read as a stream (the Data Access API's files,
+   * by the links the service gives), with the same headers and token renewal as `send`. A URL off the
+   * Platform host is refused before a token is even asked for: the token goes to Platform only.
+   */
+  async stream(url: string, signal?: AbortSignal): Promise<HttpStream> {
+    const origin = new URL(this.options.platformUrl).origin;
+    if (new URL(url).origin !== origin) throw new Error(`not sent: ${inert(url, 200)} is not on ${origin}`);
+    const get = (token: string) =>
+      this.options.http.stream({ url, headers: this.headers(token, undefined), retry: 'idempotent', signal });
+    const token = await tokenStep(() => this.options.tokens.current(signal));
+    const answer = await get(token);
+    if (answer.status !== 401) return answer;
+    answer.discard();
+    const renewed = await tokenStep(() => this.options.tokens.renew(token, signal));
+    this.options.log.info('Platform no longer accepts the access token (401): minted a new one.');
+    return get(renewed);
   }
 
   private headers(token: string, body: string | undefined): Record<string, string> {

@@ -161,7 +161,10 @@ describe('a partial success', () => {
     expect(result.warnings).toHaveLength(1);
     expect(result.warnings[0]).toBe(
       `Run ${runId} of flow ${FLOW_ID} partially succeeded; 10 records failed (sample: ${files.failedRecords}). ` +
-        `See the run in Platform: https://experience.adobe.com/#/@${emulator.orgId}/sname:prod/platform/source/dataflows/${FLOW_ID}/activity/${runId}`,
+        `See the run in Platform: https://experience.adobe.com/#/@${emulator.orgId}/sname:prod/platform/source/dataflows/${FLOW_ID}/activity/${runId}` +
+        // `failed-records: codes` (the default) read the batch's row errors: this flow keeps no diagnostics (#20).
+        ` Row errors not available (the row-error list of batch ${batch}: none (HTTP 404: error diagnostics off for the run, or older than 30 days)); ` +
+        "turn on the dataflow's error diagnostics (partial ingestion in the Platform UI, or options.errorDiagnosticsEnabled with PATCH /flows/{id}): they apply to runs after that, and are kept 30 days.",
     );
     expect(result.summary).toMatch(/^### ⚠️ Flow run partially succeeded\n/);
     expect(result.summary).toContain('**Warning:** the run partially succeeded: 10 of 1,000 records failed.');

@@ -18,6 +18,7 @@ import {
 import { HttpClient } from '../../src/http.ts';
 import { AuthError, type TokenSource } from '../../src/ims.ts';
 import { rejectedLine, renderRejected, unavailable } from '../../src/rejected-summary.ts';
+import { Transport } from '../../src/transport.ts';
 import type { RowErrorBatch, RowErrorFile } from '../emulator/data-access.ts';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/emulator.ts';
 
@@ -96,15 +97,16 @@ async function setup(
       throw new AuthError('the given access token is no longer accepted');
     },
   };
-  const get = platformGet({
+  const transport = new Transport({
     http,
     tokens,
     platformUrl: emulator.url,
     clientId: emulator.clientId,
     orgId: emulator.orgId,
     sandboxName: 'prod',
-    log: (m) => logs.push(m),
+    log: { info: (m) => logs.push(m) },
   });
+  const get = platformGet({ transport });
   return {
     emulator,
     logs,
@@ -407,14 +409,16 @@ describe('links to another host', () => {
     let asked = 0;
     const http = new HttpClient({ requestTimeoutMs: 1_000, deadline: Date.now() + 5_000, log: () => undefined });
     cleanup.push(() => http.close());
-    const get = platformGet({
+    const transport = new Transport({
       http,
       tokens: { minted: 0, current: async () => (asked++, 'secret-token'), renew: async () => 'x' },
       platformUrl: 'http://127.0.0.1:1',
       clientId: 'c',
       orgId: 'o@AdobeOrg',
       sandboxName: 'prod',
+      log: { info: () => undefined },
     });
+    const get = platformGet({ transport });
     await expect(get(`${foreignOrigin}/data/foundation/export/batches/B/meta?path=row_errors`)).rejects.toThrow(
       /not sent/,
     );

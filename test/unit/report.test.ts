@@ -8,6 +8,8 @@ import { OneFlowReport, SeveralFlowsReport, type Report } from '../../src/report
 import { actionsRunner, type Runner } from '../../src/runner.ts';
 import { Secrets } from '../../src/secrets.ts';
 import { readSettings, type CreateSettings, type InputName } from '../../src/settings.ts';
+import type { RejectedRecords } from '../../src/data-access.ts';
+import { wantsRejectedRecords, type FlowStory } from '../../src/outcome.ts';
 import { aRun } from '../builders.ts';
 
 const FLOW = '3abea21c-7e36-4be1-bec1-d3bad0e3e0de';
@@ -119,6 +121,80 @@ describe('Report with several flows', () => {
     ]);
     expect(events).toContain(`error Flow ${FLOW_B}: HTTP 400 FLOW-1430-400`);
     expect(events.filter((e) => e.startsWith('fail'))).toEqual([`fail 1 of 2 flows did not succeed: ${FLOW_B}.`]);
+  });
+});
+
+describe('rejected records', () => {
+  const rejected = (more: Partial<RejectedRecords> = {}): RejectedRecords => ({
+    runId: 'r1',
+    level: 'codes',
+    batchIds: ['B1'],
+    filesListed: 1,
+    filesRead: 1,
+    rows: 7,
+    distinct: 1,
+    top: [{ code: '1401', message: 'Row is corrupted', count: 7 }],
+    problems: [],
+    written: { files: 0, bytes: 0 },
+    requests: 2,
+    ...more,
+  });
+  const ended = (status: string, end: 'final' | 'timeout' = 'final'): FlowStory => ({
+    flowId: FLOW,
+    run: run('r1', status),
+    wait: { end, run: run('r1', status) } as FlowStory['wait'],
+  });
+
+  it('are wanted for a run followed to a failure or a partial success, and for nothing else', () => {
+    expect(wantsRejectedRecords(ended('failed'))).toBe(true);
+    expect(wantsRejectedRecords(ended('partialSuccess'))).toBe(true);
+    expect(wantsRejectedRecords(ended('success'))).toBe(false);
+    expect(wantsRejectedRecords(ended('failed', 'timeout'))).toBe(false);
+    expect(wantsRejectedRecords({ flowId: FLOW, run: run('r1', 'failed') })).toBe(false);
+  });
+
+  it('add the most frequent row errors to the error, leave the outcome, warn once for what could not be read', () => {
+    const { runner, events, outputs } = fakeRunner();
+    const report = reportFor(settingsFor({ wait: 'true' }), runner);
+    const story = report.stories[0]!;
+    report.started(story, run('r1', 'inProgress'), 'created');
+    report.waited(story, { end: 'final', run: run('r1', 'failed') } as NonNullable<FlowStory['wait']>);
+    report.followed();
+    expect(outputs.status).toBe('failed');
+    const before = story.failure!;
+    report.rejectedRead(
+      story,
+      rejected({
+        dir: '/tmp/rt/aep-failed-records/r1',
+        written: { files: 1, bytes: 10 },
+        problems: [
+          { kind: 'too-large', text: 'a.json of batch B1 is larger than 10 MiB: not read' },
+          { kind: 'elsewhere', text: 'b.json of batch B1 is linked on another host' },
+        ],
+      }),
+      5,
+    );
+    expect(story.failure).toBe(`${before} Row errors: 1401 Row is corrupted (7 records).`);
+    expect(outputs['failed-records-dir']).toBe('/tmp/rt/aep-failed-records');
+    expect(events.filter((e) => e.startsWith('warning'))).toEqual([
+      "warning Not every rejected record of run r1 could be read: a.json of batch B1 is larger than 10 MiB: not read (and 1 more: see the summary). The step's outcome does not depend on it.",
+    ]);
+  });
+
+  it('do not warn when the run keeps no diagnostics, and turn no warning into a failure', () => {
+    const { runner, events } = fakeRunner();
+    const report = reportFor(settingsFor({ wait: 'true' }), runner);
+    const story = report.stories[0]!;
+    report.started(story, run('r1', 'inProgress'), 'created');
+    report.waited(story, { end: 'final', run: run('r1', 'partialSuccess') } as NonNullable<FlowStory['wait']>);
+    report.rejectedRead(
+      story,
+      rejected({ rows: 0, top: [], distinct: 0, problems: [{ kind: 'not-found', text: 'none (HTTP 404)' }] }),
+      5,
+    );
+    expect(story.failure).toBeUndefined();
+    expect(story.warning).toMatch(/ Row errors not available \(none \(HTTP 404\)\); turn on /);
+    expect(events.filter((e) => e.startsWith('warning'))).toEqual([]);
   });
 });
 

@@ -77,6 +77,15 @@ describe('readSettings', () => {
     });
   });
 
+  it("reads 'failed-records' as none, codes (the default) or files, in any case", () => {
+    expect(read({}).settings.failedRecords).toBe('codes');
+    expect(read({ 'failed-records': 'FILES' }).settings.failedRecords).toBe('files');
+    expect(read({ 'failed-records': 'none' }).settings.failedRecords).toBe('none');
+    expect(() => read({ 'failed-records': 'all' })).toThrow(
+      "Input 'failed-records' must be none, codes or files; got 'all'",
+    );
+  });
+
   it('normalises scopes and strips a pasted "Bearer " prefix', () => {
     expect(read({ scopes: ' openid , AdobeID,,' }).settings.credentials).toMatchObject({ scopes: 'openid,AdobeID' });
     expect(read({ 'client-secret': '', 'access-token': 'Bearer abc.def' }).settings.credentials).toEqual({

@@ -4,6 +4,7 @@
 import { TURN_ON, type Problem, type RejectedRecords } from './data-access.js';
 import { adviceFor } from './diagnosis.js';
 import type { RowErrorCount } from './row-errors.js';
+import { code, num, quiet } from './markdown.js';
 import { inert } from './untrusted.js';
 
 /** At most this many lines say what could not be read; the rest are counted. */
@@ -25,7 +26,7 @@ export function renderRejected(result: RejectedRecords): string[] {
   if (result.rows > 0) items.push(totalsLine(result));
   if (result.dir) {
     items.push(
-      `${num(result.written.files)} row-error file${result.written.files === 1 ? '' : 's'} (${size(result.written.bytes)}) written under ${address(result.dir)}, for \`actions/upload-artifact\` (the output \`failed-records-dir\`)`,
+      `${num(result.written.files)} row-error file${result.written.files === 1 ? '' : 's'} (${size(result.written.bytes)}) written under ${code(result.dir)}, for \`actions/upload-artifact\` (the output \`failed-records-dir\`)`,
     );
   }
   items.push(...problemLines(result));
@@ -52,9 +53,9 @@ export function unavailable(result: RejectedRecords): boolean {
 }
 
 function countLine(e: RowErrorCount): string {
-  const code = e.code ? `${codeSpan(e.code)} ` : '';
-  const message = e.message ? esc(e.message) : '(message withheld: it quoted the record)';
-  return `${code}${message}: ${plural(e.count, 'record')}`;
+  const codePart = e.code ? `${code(e.code)} ` : '';
+  const message = e.message ? quiet(e.message) : '(message withheld: it quoted the record)';
+  return `${codePart}${message}: ${plural(e.count, 'record')}`;
 }
 
 /** Advice once per documented class among the codes (the row-error codes Adobe documents). */
@@ -68,7 +69,7 @@ function adviceLines(top: RowErrorCount[]): string[] {
     groups.set(advice, codes);
   }
   return [...groups].map(
-    ([advice, codes]) => `${codes.map(codeSpan).join(', ')} ${codes.length === 1 ? 'means' : 'mean'} ${esc(advice)}.`,
+    ([advice, codes]) => `${codes.map(code).join(', ')} ${codes.length === 1 ? 'means' : 'mean'} ${quiet(advice)}.`,
   );
 }
 
@@ -77,12 +78,12 @@ function totalsLine(result: RejectedRecords): string {
     result.distinct > result.top.length
       ? ` (the ${result.top.length} most frequent of ${result.distinct} kinds shown)`
       : '';
-  const batches = result.batchIds.map(codeSpan).join(', ');
+  const batches = result.batchIds.map(code).join(', ');
   return `${plural(result.rows, 'rejected record')} counted in ${plural(result.filesRead, 'file')} of batch${result.batchIds.length === 1 ? '' : 'es'} ${batches}${shown}; their contents are not shown (they may hold personal data)`;
 }
 
 function problemLines(result: RejectedRecords): string[] {
-  const lines = result.problems.slice(0, MAX_PROBLEM_LINES).map((p) => `Not shown: ${esc(p.text)}`);
+  const lines = result.problems.slice(0, MAX_PROBLEM_LINES).map((p) => `Not shown: ${quiet(p.text)}`);
   const more = result.problems.length - MAX_PROBLEM_LINES;
   if (more > 0) lines.push(`Not shown: ${more} more (see the log)`);
   if (result.problems.some((p) => UNAVAILABLE.has(p.kind))) {
@@ -99,32 +100,4 @@ function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 102.4) / 10} KiB`;
   return `${Math.round(bytes / 1024 / 102.4) / 10} MiB`;
-}
-
-/** A path as a code span: shown as written, never a link. */
-function address(path: string): string {
-  return `<code>${esc(path)}</code>`;
-}
-
-function codeSpan(text: string): string {
-  return `<code>${esc(text)}</code>`;
-}
-
-// The same escaping as summary.ts's (kept private there): HTML and the Markdown that could make a link,
-// a table cell, emphasis or a code span out of service text. Mentions are already cut by scrubbing.
-function esc(text: string): string {
-  return inert(text, 1000)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('|', '&#124;')
-    .replaceAll('`', '&#96;')
-    .replaceAll('*', '&#42;')
-    .replaceAll('_', '&#95;')
-    .replaceAll('[', '&#91;')
-    .replaceAll('@', '&#64;');
-}
-
-function num(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
 }

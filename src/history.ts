@@ -74,6 +74,39 @@ export function nextWindow(runs: readonly Run[], rules: WindowRules): NextWindow
   return { kind: 'window', start, end, origin };
 }
 
+/** One window of a range, unix seconds. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * `catch-up`: the range split into windows of exactly `max-window`, oldest first, the last one shorter
+ * when the range does not divide evenly. An empty range has no windows.
+ */
+export function splitWindows(range: Span, maxWindowMs: number): Span[] {
+  const step = Math.max(1, Math.floor(maxWindowMs / 1000));
+  const windows: Span[] = [];
+  for (let start = range.start; start < range.end; start += step) {
+    windows.push({ start, end: Math.min(start + step, range.end) });
+  }
+  return windows;
+}
+
+/**
+ * `catch-up` with `last-success`: every window from where the newest success ended (or the first
+ * window's start) up to `window-end`, each at most `max-window`. The same answers as `nextWindow`
+ * when there is nothing to split.
+ */
+export function windowsToCatchUp(
+  runs: readonly Run[],
+  rules: WindowRules & { maxWindowMs: number },
+): NextWindow | { kind: 'windows'; windows: Span[]; origin: WindowOrigin } {
+  const next = nextWindow(runs, { ...rules, maxWindowMs: undefined });
+  if (next.kind !== 'window') return next;
+  return { kind: 'windows', windows: splitWindows(next, rules.maxWindowMs), origin: next.origin };
+}
+
 /** Runs created in the last 24 hours whose status is not final yet, newest first. */
 export function runsInFlight(runs: readonly Run[], nowMs: number): Run[] {
   return runs

@@ -30,6 +30,9 @@ export type NextWindow =
   /** No run succeeded with a known window, and no `first-window-start` was given. */
   | { kind: 'no success'; successesWithoutWindow: number };
 
+/** Why there is no window to take: no success to start after, or nothing new. */
+export type NoWindow = Exclude<NextWindow, { kind: 'window' }>;
+
 /** How long a run that is not final still counts as running: older ones are taken as stuck. */
 export const IN_FLIGHT_MS = 24 * 3_600_000;
 
@@ -101,7 +104,7 @@ export function splitWindows(range: Span, maxWindowMs: number): Span[] {
 export function windowsToCatchUp(
   runs: readonly Run[],
   rules: WindowRules & { maxWindowMs: number },
-): NextWindow | { kind: 'windows'; windows: Span[]; origin: WindowOrigin } {
+): NoWindow | { kind: 'windows'; windows: Span[]; origin: WindowOrigin } {
   const next = nextWindow(runs, { ...rules, maxWindowMs: undefined });
   if (next.kind !== 'window') return next;
   return { kind: 'windows', windows: splitWindows(next, rules.maxWindowMs), origin: next.origin };

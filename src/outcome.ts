@@ -79,20 +79,15 @@ export function windowsLeft(story: FlowStory): number | undefined {
   return story.catchUp && story.catchUp.windows.length - windowRuns(story).length;
 }
 
-/**
- * The windows not ingested, in words: from the first one (the window whose run did not end well, or
- * the first not started) to the range's end. `fromCurrent` counts the current window's as not ingested.
- */
-export function notIngestedText(story: FlowStory, fromCurrent: boolean): string {
+/** The windows not ingested, in words: from the window at `first` (oldest first) to the range's end. */
+export function notIngestedText(story: FlowStory, first: number): string {
   const { windows } = story.catchUp!;
-  const first = windowRuns(story).length - (fromCurrent ? 1 : 0);
-  const left = windows.slice(Math.max(0, first));
+  const left = windows.slice(first);
   if (left.length === 0) return 'Every window of the range was ingested.';
-  const from = left[0]!;
   const rest = left.length - 1;
   const more =
     rest > 0 ? ` and the ${rest} window${rest === 1 ? '' : 's'} after it, up to ${isoSeconds(left.at(-1)!.end)}` : '';
-  return `The first window not ingested is ${windowText(from)} (window ${first + 1} of ${windows.length})${more}.`;
+  return `The first window not ingested is ${windowText(left[0]!)} (window ${first + 1} of ${windows.length})${more}.`;
 }
 
 export type Verdict = 'success' | 'failure' | 'partial' | 'timeout' | 'cancelled' | 'skipped' | 'started';

@@ -102,31 +102,36 @@ export abstract class Report {
     this.log(story, `Window ${index + 1} of ${windows.length}: ${windowText(window)}.`);
   }
 
-  /** `catch-up`: how the flow's windows ended; the failure (or notice) names what is left. */
-  catchUpEnded(story: FlowStory, end: CatchUpEnd): void {
-    const left = windowsLeft(story) ?? 0;
-    const last = story.catchUp!.windows.at(-1)!;
+  /**
+   * `catch-up`: how the flow's windows ended; `firstLeft` is the first window not ingested (the one
+   * whose run did not end well, or the first not started). The failure, or the notice, names it.
+   */
+  catchUpEnded(story: FlowStory, end: CatchUpEnd, firstLeft: number): void {
+    const { windows } = story.catchUp!;
     if (end === 'caught up') {
-      this.log(story, `Caught up: ${story.catchUp!.windows.length} windows ingested, up to ${isoSeconds(last.end)}.`);
+      this.log(story, `Caught up: ${windows.length} windows ingested, up to ${isoSeconds(windows.at(-1)!.end)}.`);
       return;
     }
-    // A run the timeout caught still running is not ingested yet; nor is a window that did not end well.
-    const running = story.wait?.end === 'timeout';
-    const notIngested = notIngestedText(story, end === 'stopped' || running);
+    const notIngested = notIngestedText(story, firstLeft);
     if (end === 'stopped') {
       story.failure = `${story.failure ?? ''} ${notIngested}`.trim();
       return;
     }
-    const still = running
-      ? ` Run ${story.run!.id} was still ${story.run!.status ?? 'running'}; it goes on in Platform.`
-      : '';
-    const reached = `The step's timeout (${formatDuration(this.options.rules.timeoutMs)}) came with ${left} window${left === 1 ? '' : 's'} not started.${still} ${notIngested}`;
+    const left = windowsLeft(story) ?? 0;
+    const run = story.run;
+    const still =
+      run && story.wait?.end === 'timeout'
+        ? ` Run ${run.id} was still ${run.status ?? 'running'}; it goes on in Platform.`
+        : '';
+    const reached =
+      `The step's timeout (${formatDuration(this.options.rules.timeoutMs)}) came with ${left} ` +
+      `window${left === 1 ? '' : 's'} not started.${still} ${notIngested}`;
     if (end === 'timeout') {
       story.failure = `${reached} Run the step again with 'window-start' at that window's start, or raise 'timeout'.`;
       return;
     }
     story.failure = undefined;
-    story.paused = `${reached} The next step resumes there ('window-start: last-success').`;
+    story.paused = `${reached} The next step resumes after the newest successful window ('window-start: last-success').`;
     this.io.notice(this.about(story, story.paused));
   }
 

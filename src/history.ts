@@ -77,6 +77,9 @@ export function nextWindow(runs: readonly Run[], rules: WindowRules): NextWindow
   return { kind: 'window', start, end, origin };
 }
 
+/** The most windows one step catches up: a given range is refused beyond it, a computed one cut short. */
+export const MAX_WINDOWS = 1000;
+
 /** One window of a range, unix seconds. */
 export interface Span {
   start: number;
@@ -107,7 +110,14 @@ export function windowsToCatchUp(
 ): NoWindow | { kind: 'windows'; windows: Span[]; origin: WindowOrigin } {
   const next = nextWindow(runs, { ...rules, maxWindowMs: undefined });
   if (next.kind !== 'window') return next;
-  return { kind: 'windows', windows: splitWindows(next, rules.maxWindowMs), origin: next.origin };
+  // A range longer than MAX_WINDOWS windows is taken in steps: the next step resumes where this one ends.
+  const end = Math.min(next.end, next.start + MAX_WINDOWS * Math.max(1, Math.floor(rules.maxWindowMs / 1000)));
+  const capped = end < next.end;
+  return {
+    kind: 'windows',
+    windows: splitWindows({ start: next.start, end }, rules.maxWindowMs),
+    origin: next.origin.kind === 'inputs' ? next.origin : { ...next.origin, capped },
+  };
 }
 
 /** Runs created in the last 24 hours whose status is not final yet, newest first. */

@@ -2,7 +2,7 @@
 // step shares (connection, credentials, limits, following) and what its mode needs (create: flows and
 // windows; follow: run IDs). Checks that read more than one input, and times that depend on `now`, are
 // here. A bad input fails before any request, with one message that names every bad input.
-import { hasGates, type RecordGates } from './gates.js';
+import type { RecordGates } from './gates.js';
 import type { Credentials } from './ims.js';
 import {
   checkModes,
@@ -15,6 +15,7 @@ import {
   type InputSource,
   type ParsedInputs,
 } from './inputs.js';
+import { MAX_WINDOWS } from './history.js';
 import { parseDuration, parseTime, TimeFormatError } from './time.js';
 
 export { InputError, type InputSource };
@@ -170,14 +171,9 @@ function sharedSettings(values: Inputs, problems: Problems): SharedSettings {
   // `catch-up` follows every window to its end: it implies `wait`.
   const wait = values.wait || values['catch-up'];
   const gates: RecordGates = { minRecords: values['min-records'], maxFailedRecords: values['max-failed-records'] };
-  if (hasGates(gates) && !wait) {
-    for (const name of ['min-records', 'max-failed-records'] as const) {
-      if (gates[name === 'min-records' ? 'minRecords' : 'maxFailedRecords'] !== undefined) {
-        problems.add(
-          name,
-          "needs 'wait: true' (or 'catch-up: true'): a run's records are known only once it has ended",
-        );
-      }
+  for (const name of ['min-records', 'max-failed-records'] as const) {
+    if (values[name] !== undefined && !wait) {
+      problems.add(name, "needs 'wait: true' (or 'catch-up: true'): a run's records are known only once it has ended");
     }
   }
   if (wait && values['poll-interval'] > values.timeout) {
@@ -283,6 +279,15 @@ function createSettings(
     } catch (error) {
       if (!(error instanceof TimeFormatError)) throw error;
       problems.add('max-window', error.message);
+    }
+  }
+  if (catchUp && maxWindowMs !== undefined && maxWindowMs >= 1000 && typeof windowStart === 'number') {
+    const count = Math.ceil((windowEnd - windowStart) / Math.floor(maxWindowMs / 1000));
+    if (count > MAX_WINDOWS) {
+      problems.add(
+        'max-window',
+        `splits the range into ${count} windows, more than ${MAX_WINDOWS} in one step: give a longer 'max-window' or a shorter range`,
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   IN_FLIGHT_MS,
+  MAX_WINDOWS,
   newestSuccess,
   nextWindow,
   originText,
@@ -221,5 +222,15 @@ describe('windowsToCatchUp', () => {
       windowsToCatchUp([run('a', 'success', [T - HOUR, T])], { ...rules(), windowEnd: T, maxWindowMs: 1000 }).kind,
     ).toBe('empty');
     expect(windowsToCatchUp([], { ...rules(), maxWindowMs: 1000 }).kind).toBe('no success');
+  });
+
+  it('takes at most MAX_WINDOWS windows in one step, saying the range was capped', () => {
+    const next = windowsToCatchUp([run('a', 'success', [T - HOUR, T])], {
+      ...rules(),
+      windowEnd: T + 2 * MAX_WINDOWS * HOUR,
+      maxWindowMs: HOUR * 1000,
+    });
+    expect(next.kind === 'windows' && next.windows).toHaveLength(MAX_WINDOWS);
+    expect(next).toMatchObject({ origin: { capped: true } });
   });
 });

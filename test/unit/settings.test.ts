@@ -223,6 +223,12 @@ describe('catch-up and record gates', () => {
     );
   });
 
+  it('refuses a given range that splits into more than 1000 windows', () => {
+    expect(problem({ 'catch-up': 'true', 'max-window': '1m' })).toBe(
+      "Input 'max-window' splits the range into 1440 windows, more than 1000 in one step: give a longer 'max-window' or a shorter range",
+    );
+  });
+
   it('refuses catch-up without max-window, and with run-id', () => {
     expect(problem({ 'catch-up': 'true' })).toBe(
       "Input 'catch-up' needs 'max-window': the longest window one run may take, such as 1d",

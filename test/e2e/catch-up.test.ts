@@ -147,6 +147,33 @@ describe('catch-up over a given range (a backfill)', () => {
     expect(lastAt - emulator.requests[0]!.at).toBeLessThan(1500);
   });
 
+  it('stops at once when the job is cancelled during a window, requests no later window, and names what is left', async () => {
+    await emulate({ attempts: [{ statuses: ['success'] }, { statuses: ['inProgress'] }] });
+    let sentAt = 0;
+    const result = await e2e.run(backfill(W, W + 3 * H, { 'poll-interval': '100ms' }), {
+      onStart: (child) => {
+        const timer = setInterval(() => {
+          if (emulator.count('create') === 2 && emulator.count('read') >= 2) {
+            clearInterval(timer);
+            sentAt = Date.now();
+            child.kill('SIGTERM');
+          }
+        }, 10);
+      },
+    });
+    expect(result.code).not.toBe(0);
+    expect(Date.now() - sentAt).toBeLessThan(1500);
+    const ids = idsOf();
+    expect(ids).toHaveLength(2);
+    expect(result.errors[0]).toMatch(
+      new RegExp(`cancelled while waiting for run ${ids[1]} .*The first window not ingested is .*\\(window 2 of 3\\)`),
+    );
+    expect(result.outputs['windows-left']).toBe('1');
+    const requestsAtExit = emulator.requests.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(emulator.requests.length).toBe(requestsAtExit);
+  });
+
   it('prints every window a dry run would send, and sends nothing', async () => {
     await emulate();
     const result = await e2e.run(backfill(W, W + 3 * H, { 'dry-run': 'true' }));

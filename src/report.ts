@@ -167,7 +167,9 @@ export abstract class Report {
   /** The run could not be started (or read, for one given by ID). The other flows go on. */
   notStarted(story: FlowStory, message: string, unsure = false): void {
     story.unsure = unsure || undefined;
-    story.failure = unsure ? unsureText(message, story, this.link) : message;
+    // A catch-up's newest run is the window before's: where to look is the flow's activity, not that run.
+    const about = story.catchUp ? { ...story, run: undefined } : story;
+    story.failure = unsure ? unsureText(message, about, this.link) : message;
     this.flowFailed(story, `Could not start a run of flow ${story.flowId}: ${story.failure}`);
   }
 

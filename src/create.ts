@@ -4,7 +4,17 @@
 import { ServiceError, type Flow, type Run } from './answers.js';
 import { buildRunRequest, describeRequests, UnknownOutcomeError } from './flow-service.js';
 import { stepContext, type DryRunPlan, type Mode } from './mode.js';
-import { nextWindow, originText, runsInFlight, withReads } from './history.js';
+import { followToEnd } from './follow.js';
+import {
+  nextWindow,
+  originText,
+  runsInFlight,
+  splitWindows,
+  windowsToCatchUp,
+  withReads,
+  type NoWindow,
+  type Span,
+} from './history.js';
 import { windowText, type FlowStory } from './outcome.js';
 import { limiter } from './pool.js';
 import type { CreateSettings } from './settings.js';
@@ -21,6 +31,8 @@ interface FlowPlan {
   deltaColumn: string | undefined;
   /** The flow's runs, listed once, when a stage needs them; runs waited for are replaced by their last read. */
   history?: Run[];
+  /** A place among the `max-concurrency` requests in flight, for a stage that waits and also sends. */
+  slot: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -44,7 +56,7 @@ export async function startRuns(step: Step): Promise<void> {
   const slots = limiter(settings.maxConcurrency);
   await Promise.all(
     report.stories.map(async (story) => {
-      const plan: FlowPlan = { story, deltaColumn: settings.deltaColumn };
+      const plan: FlowPlan = { story, deltaColumn: settings.deltaColumn, slot: slots };
       try {
         for (const stage of stages) {
           const goOn = stage.waits ? await stage(step, plan) : await slots(async () => stage(step, plan));
@@ -68,8 +80,10 @@ function createStages(settings: CreateSettings): FlowStage[] {
     // One list serves both the guard and the window.
     ...(guard || lastSuccess ? [listHistory] : []),
     ...(guard ? [guard] : []),
-    settings.windowStart === 'last-success' ? windowFromHistory : windowFromInputs(settings.windowStart),
-    createRun,
+    // `catch-up` is its own pair of stages: every window of the range, each run followed to its end.
+    ...(settings.catchUp
+      ? [lastSuccess ? windowsFromHistory : windowsFromInputs(settings.windowStart as number), catchUpRuns(lastSuccess)]
+      : [lastSuccess ? windowFromHistory : windowFromInputs(settings.windowStart as number), createRun]),
   ];
 }
 
@@ -236,9 +250,16 @@ function windowFromInputs(start: number) {
 
 /** `window-start: last-success`: the window starts where the newest successful one ended. */
 function windowFromHistory(step: Step, plan: FlowPlan): boolean {
+  const next = nextWindow(plan.history ?? [], step.settings);
+  if (next.kind !== 'window') return noWindow(step, plan.story, next);
+  step.report.windowChosen(plan.story, { start: next.start, end: next.end, origin: next.origin });
+  step.report.note(plan.story, `Window ${windowText(next)}: ${originText(next.origin)}.`);
+  return true;
+}
+
+/** Why a flow takes no window after its last success: none to start after, or nothing new. */
+function noWindow(step: Step, story: FlowStory, next: NoWindow): false {
   const { settings, report } = step;
-  const { story } = plan;
-  const next = nextWindow(plan.history ?? [], settings);
   if (next.kind === 'unreadable') {
     const ids = next.runs.slice(0, 5).map((r) => r.id);
     const more = next.runs.length > ids.length ? ` and ${next.runs.length - ids.length} more` : '';
@@ -260,31 +281,97 @@ function windowFromHistory(step: Step, plan: FlowPlan): boolean {
     );
     return false;
   }
-  if (next.kind === 'empty') {
-    report.skipped(
-      story,
-      `Nothing new to ingest for flow ${story.flowId}: run ${next.after.run.id} already took the window up to ` +
-        `${isoSeconds(next.after.window.end)}, and 'window-end' is ${isoSeconds(settings.windowEnd)}. No run was started.`,
-    );
-    return false;
-  }
-  report.windowChosen(story, { start: next.start, end: next.end, origin: next.origin });
-  report.note(story, `Window ${windowText(next)}: ${originText(next.origin)}.`);
+  report.skipped(
+    story,
+    `Nothing new to ingest for flow ${story.flowId}: run ${next.after.run.id} already took the window up to ` +
+      `${isoSeconds(next.after.window.end)}, and 'window-end' is ${isoSeconds(settings.windowEnd)}. No run was started.`,
+  );
+  return false;
+}
+
+/** `catch-up` with a given window: the range, split into windows of at most `max-window`. */
+function windowsFromInputs(start: number) {
+  return (step: Step, plan: FlowPlan): boolean => {
+    const windows = splitWindows({ start, end: step.settings.windowEnd }, step.settings.maxWindowMs!);
+    step.report.windowsPlanned(plan.story, windows, { kind: 'inputs' });
+    return true;
+  };
+}
+
+/** `catch-up` with `last-success`: from where the newest success ended up to `window-end`, split. */
+function windowsFromHistory(step: Step, plan: FlowPlan): boolean {
+  const { settings } = step;
+  const next = windowsToCatchUp(plan.history ?? [], { ...settings, maxWindowMs: settings.maxWindowMs! });
+  if (next.kind !== 'windows') return noWindow(step, plan.story, next);
+  step.report.windowsPlanned(plan.story, next.windows, next.origin);
   return true;
+}
+
+/**
+ * `catch-up`: each window in turn, never two of a flow at once: its run requested (at most once, as
+ * any run request), followed to its end as any run is (re-triggers included), judged with the gates.
+ * The first window that does not end well stops the flow; so does the timeout, which the next step
+ * resumes from with `last-success`. A window's run is not started when less than one poll interval is
+ * left: its end could not be seen.
+ */
+function catchUpRuns(resumable: boolean): FlowStage {
+  const stage: FlowStage = async (step, plan) => {
+    const { settings, report, signal } = step;
+    const { story } = plan;
+    const { windows } = story.catchUp!;
+    const timedOut = resumable ? 'timeout, resumable' : 'timeout';
+    for (const [index, window] of windows.entries()) {
+      if (signal.aborted) {
+        report.notFollowed(story, `The job was cancelled before window ${index + 1}'s run was requested.`);
+        report.catchUpEnded(story, 'stopped', index);
+        return false;
+      }
+      if (Date.now() + settings.pollIntervalMs >= step.deadline) {
+        report.catchUpEnded(story, timedOut, index);
+        return false;
+      }
+      report.windowStarting(story, index);
+      try {
+        await plan.slot(() => requestRun(step, plan, window));
+      } catch (error) {
+        report.notStarted(story, failureText(error, step), error instanceof UnknownOutcomeError);
+        report.catchUpEnded(story, 'stopped', index);
+        return false;
+      }
+      await followToEnd(step, story, settings.pollIntervalMs);
+      if (story.wait?.end === 'timeout') {
+        report.catchUpEnded(story, timedOut, index);
+        return false;
+      }
+      if (story.failure) {
+        report.catchUpEnded(story, 'stopped', index);
+        return false;
+      }
+    }
+    report.catchUpEnded(story, 'caught up', windows.length);
+    return true;
+  };
+  stage.waits = true;
+  return stage;
 }
 
 /** POST /runs with the flow's window. */
 async function createRun(step: Step, plan: FlowPlan): Promise<boolean> {
+  await requestRun(step, plan, plan.story.window!);
+  return true;
+}
+
+/** POST /runs for one window: the run exists from its answer on (or the request's outcome is unknown). */
+async function requestRun(step: Step, plan: FlowPlan, window: Span): Promise<void> {
   const { story } = plan;
   const request = buildRunRequest({
     ...step.settings,
     flowId: story.flowId,
-    windowStart: story.window!.start,
-    windowEnd: story.window!.end,
+    windowStart: window.start,
+    windowEnd: window.end,
     deltaColumn: plan.deltaColumn,
   });
   step.report.started(story, await step.service.createRun(request, step.signal), 'created');
-  return true;
 }
 
 /** Create mode as the entry composes it: a story per flow, what the summary says of the step, the stages. */
@@ -300,19 +387,29 @@ export function createMode(settings: CreateSettings): Mode {
     start: (step) => startRuns({ ...step, settings }),
     dryRun(): DryRunPlan {
       const urls = describeRequests(settings.platformUrl);
+      const every = settings.catchUp ? ` (${formatDuration(settings.maxWindowMs!)})` : '';
       if (given === undefined) {
         return {
           requests: [],
-          plans: settings.flowIds.map(
-            (flowId) => `The window of flow ${flowId} would start where its last successful run's window ended.`,
+          plans: settings.flowIds.map((flowId) =>
+            settings.catchUp
+              ? `Flow ${flowId} would catch up from where its last successful run's window ended up to ` +
+                `${isoSeconds(settings.windowEnd)}, one window of at most max-window${every} after another.`
+              : `The window of flow ${flowId} would start where its last successful run's window ended.`,
           ),
         };
       }
-      const requests = settings.flowIds.map((flowId) => ({
-        flowId,
-        url: urls.createRun,
-        body: buildRunRequest({ ...settings, flowId, windowStart: given }),
-      }));
+      // With `catch-up`, every window the range splits into, in the order they would be sent.
+      const windows = settings.catchUp
+        ? splitWindows({ start: given, end: settings.windowEnd }, settings.maxWindowMs!)
+        : [{ start: given, end: settings.windowEnd }];
+      const requests = settings.flowIds.flatMap((flowId) =>
+        windows.map((w) => ({
+          flowId,
+          url: urls.createRun,
+          body: buildRunRequest({ ...settings, flowId, windowStart: w.start, windowEnd: w.end }),
+        })),
+      );
       return { requests, plans: [] };
     },
   };

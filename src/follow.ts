@@ -51,14 +51,25 @@ async function readGivenRun(step: Step, runId: string) {
 
 /** Follows every started run to its end; several flows' reads are spread across the interval. */
 export async function followRuns(step: Step): Promise<void> {
-  const started = step.report.stories.filter((s) => s.run && !s.failure);
+  // A catch-up has followed its flow's runs already, window by window.
+  const started = step.report.stories.filter((s) => s.run && !s.failure && !s.wait);
   await Promise.all(
     started.map((story, index) =>
-      followRun(step, story, (step.settings.pollIntervalMs * (index + 1)) / started.length).catch((error) =>
-        step.report.notFollowed(story, failureText(error, step), error instanceof UnknownOutcomeError),
-      ),
+      followToEnd(step, story, (step.settings.pollIntervalMs * (index + 1)) / started.length),
     ),
   );
+}
+
+/**
+ * Follows one flow's newest run to its end (re-triggered while `retries` allow), judged and told
+ * through the report; a read that fails for good ends the flow's story. A catch-up's window is one such follow.
+ */
+export async function followToEnd(step: Step, story: FlowStory, firstReadAfterMs: number): Promise<void> {
+  try {
+    await followRun(step, story, firstReadAfterMs);
+  } catch (error) {
+    step.report.notFollowed(story, failureText(error, step), error instanceof UnknownOutcomeError);
+  }
 }
 
 /** Waits for one flow's run; a run that ends failed is re-triggered while `retries` allow and it could help. */

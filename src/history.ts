@@ -35,6 +35,9 @@ export type NextWindow =
    */
   | { kind: 'unreadable'; runs: Run[] };
 
+/** Why there is no window to take: no success to start after, or nothing new. */
+export type NoWindow = Exclude<NextWindow, { kind: 'window' }>;
+
 /** How long a run that is not final still counts as running: older ones are taken as stuck. */
 export const IN_FLIGHT_MS = 24 * 3_600_000;
 
@@ -79,6 +82,49 @@ export function nextWindow(runs: readonly Run[], rules: WindowRules): NextWindow
       }
     : { kind: 'first window', capped };
   return { kind: 'window', start, end, origin };
+}
+
+/** The most windows one step catches up: a given range is refused beyond it, a computed one cut short. */
+export const MAX_WINDOWS = 1000;
+
+/** One window of a range, unix seconds. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * `catch-up`: the range split into windows of exactly `max-window`, oldest first, the last one shorter
+ * when the range does not divide evenly. An empty range has no windows.
+ */
+export function splitWindows(range: Span, maxWindowMs: number): Span[] {
+  const step = Math.max(1, Math.floor(maxWindowMs / 1000));
+  const windows: Span[] = [];
+  for (let start = range.start; start < range.end; start += step) {
+    windows.push({ start, end: Math.min(start + step, range.end) });
+  }
+  return windows;
+}
+
+/**
+ * `catch-up` with `last-success`: every window from where the newest success ended (or the first
+ * window's start) up to `window-end`, each at most `max-window`. The same answers as `nextWindow`
+ * when there is nothing to split.
+ */
+export function windowsToCatchUp(
+  runs: readonly Run[],
+  rules: WindowRules & { maxWindowMs: number },
+): NoWindow | { kind: 'windows'; windows: Span[]; origin: WindowOrigin } {
+  const next = nextWindow(runs, { ...rules, maxWindowMs: undefined });
+  if (next.kind !== 'window') return next;
+  // A range longer than MAX_WINDOWS windows is taken in steps: the next step resumes where this one ends.
+  const end = Math.min(next.end, next.start + MAX_WINDOWS * Math.max(1, Math.floor(rules.maxWindowMs / 1000)));
+  const capped = end < next.end;
+  return {
+    kind: 'windows',
+    windows: splitWindows({ start: next.start, end }, rules.maxWindowMs),
+    origin: next.origin.kind === 'inputs' ? next.origin : { ...next.origin, capped },
+  };
 }
 
 /** Runs created in the last 24 hours whose status is not final yet, newest first. */

@@ -4,6 +4,7 @@
 // Checks that read more than one input are in settings.ts.
 import { z } from 'zod';
 import { SERVICE_ID, UUID } from './ids.js';
+import { parseFailedLimit, type FailedLimit } from './gates.js';
 import { parseDuration, TimeFormatError } from './time.js';
 
 /**
@@ -126,6 +127,24 @@ function sandboxName(value: string, ctx: Ctx): string {
   return value;
 }
 
+/** `min-records`: a whole number of records, or nothing (no gate). */
+const recordCount = z
+  .string()
+  .regex(/^\d*$/, 'must be a whole number of records, such as 1')
+  .transform((v) => (v === '' ? undefined : Number(v)));
+
+/** `max-failed-records`: a count (`0`, `500`) or a share of the input records (`1%`, `0.5%`), or nothing. */
+function failedLimit(value: string, ctx: Ctx): FailedLimit | undefined {
+  if (value === '') return undefined;
+  const limit = parseFailedLimit(value);
+  if (limit) return limit;
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be a count of records (such as 0 or 500) or a percentage up to 100% (such as 0.5%)',
+  });
+  return z.NEVER;
+}
+
 const spec = <T>(s: InputSpec<T>): InputSpec<T> => s;
 
 /** The inputs every action of this repository reads the same way: credentials and connection. */
@@ -244,6 +263,9 @@ export const MAIN_INPUTS = {
       .transform((v) => v.toLowerCase())
       .pipe(z.enum(['none', 'codes', 'files'], { error: 'must be none, codes or files' })),
   }),
+  'catch-up': spec({ default: 'false', mode: 'create', schema: booleanInput }),
+  'min-records': spec({ schema: recordCount }),
+  'max-failed-records': spec({ schema: z.string().transform(failedLimit) }),
 };
 
 export type InputTable = Record<string, InputSpec>;

@@ -39,7 +39,7 @@ export async function runWith(settings: Settings, startedAt: number, secrets: Se
   const Layout = mode.stories.length > 1 ? SeveralFlowsReport : OneFlowReport;
   const report: Report = new Layout(mode.stories, io, {
     context: mode.context,
-    rules: { failOnPartial: settings.failOnPartial, timeoutMs: settings.timeoutMs },
+    rules: { failOnPartial: settings.failOnPartial, timeoutMs: settings.timeoutMs, gates: settings.gates },
     startedAt,
   });
   try {

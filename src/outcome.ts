@@ -4,6 +4,8 @@
 import type { Run } from './answers.js';
 import type { RejectedRecords } from './data-access.js';
 import { diagnosisLine, errorText } from './diagnosis.js';
+import { judgeGates, type GateBreach, type RecordGates } from './gates.js';
+import type { Span } from './history.js';
 import { classifyStatus } from './status.js';
 import { formatDuration, isoSeconds } from './time.js';
 import type { WaitResult } from './wait.js';
@@ -42,6 +44,53 @@ export interface FlowStory {
   notRetried?: string;
   /** What the newest run's error diagnostics say of its rejected records (`failed-records`), once read. */
   rejected?: RejectedRecords;
+  /** The record gate the newest run broke (`min-records`, `max-failed-records`), with its figures. */
+  gateBreach?: GateBreach;
+  /** With `catch-up`: the windows of the range and the runs of those already behind. */
+  catchUp?: CatchUp;
+  /** With `catch-up` and `last-success`: the timeout came with windows left; the next step resumes. */
+  paused?: string;
+}
+
+/**
+ * `catch-up`: every window of the range, oldest first, and the runs (attempts, oldest first) of each
+ * window before the current one. The current window's runs are the story's `earlier` and `run`.
+ */
+export interface CatchUp {
+  windows: Span[];
+  passed: Run[][];
+  /** Where the range came from. */
+  origin: WindowOrigin;
+}
+
+/** One window of a catch-up that had a run started, with its newest run. */
+export interface WindowRun extends Span {
+  run: Run;
+}
+
+/** The windows of a catch-up that had a run started, oldest first, each with its newest run. */
+export function windowRuns(story: FlowStory): WindowRun[] {
+  const catchUp = story.catchUp;
+  if (!catchUp) return [];
+  const runs = catchUp.passed.map((attempts) => attempts.at(-1)!);
+  if (story.run) runs.push(story.run);
+  return runs.map((run, i) => ({ ...catchUp.windows[i]!, run }));
+}
+
+/** With `catch-up`: how many windows of the range had no run started. */
+export function windowsLeft(story: FlowStory): number | undefined {
+  return story.catchUp && story.catchUp.windows.length - windowRuns(story).length;
+}
+
+/** The windows not ingested, in words: from the window at `first` (oldest first) to the range's end. */
+export function notIngestedText(story: FlowStory, first: number): string {
+  const { windows } = story.catchUp!;
+  const left = windows.slice(first);
+  if (left.length === 0) return 'Every window of the range was ingested.';
+  const rest = left.length - 1;
+  const more =
+    rest > 0 ? ` and the ${rest} window${rest === 1 ? '' : 's'} after it, up to ${isoSeconds(left.at(-1)!.end)}` : '';
+  return `The first window not ingested is ${windowText(left[0]!)} (window ${first + 1} of ${windows.length})${more}.`;
 }
 
 export type Verdict = 'success' | 'failure' | 'partial' | 'timeout' | 'cancelled' | 'skipped' | 'started';
@@ -60,7 +109,8 @@ export function verdictOf(story: FlowStory): Verdict {
 
 /** The IDs of every run started (or adopted) for the flow, oldest first. */
 export function attemptsOf(story: FlowStory): string[] {
-  return [...(story.earlier ?? []), ...(story.run ? [story.run] : [])].map((r) => r.id);
+  const passed = story.catchUp?.passed.flat() ?? [];
+  return [...passed, ...(story.earlier ?? []), ...(story.run ? [story.run] : [])].map((r) => r.id);
 }
 
 /** The status a flow ends with, as the outputs say it. */
@@ -103,6 +153,18 @@ export function runEntry(story: FlowStory, link?: LinkContext) {
     windowStart: story.window?.start ?? null,
     windowEnd: story.window?.end ?? null,
     attempts: attemptsOf(story),
+    recordsIn: story.run?.metrics?.recordSummary?.inputRecordCount ?? null,
+    recordsFailed: story.run?.metrics?.recordSummary?.failedRecordCount ?? null,
+    ...(story.catchUp
+      ? {
+          windows: windowRuns(story).map((w) => ({
+            start: w.start,
+            end: w.end,
+            runId: w.run.id,
+            status: w.run.status ?? 'scheduled',
+          })),
+        }
+      : {}),
   };
 }
 
@@ -123,12 +185,27 @@ export interface Judgement {
   failure?: string;
   warning?: string;
   info?: string;
+  /** A run that ended well broke a record gate: the failure says so with the figures. */
+  breach?: GateBreach;
 }
 
 export interface JudgeRules {
   failOnPartial: boolean;
   timeoutMs: number;
   link: LinkContext;
+  /** `min-records`, `max-failed-records`; none when not given. */
+  gates?: RecordGates;
+}
+
+/** A run that ended well is judged on its records too: a broken gate fails the flow, with the figures. */
+export function judgeWithGates(story: FlowStory, rules: JudgeRules): Judgement {
+  const judgement = judgeWaited(story, rules);
+  const verdict = verdictOf(story);
+  if (judgement.failure || (verdict !== 'success' && verdict !== 'partial')) return judgement;
+  const run = story.run!;
+  const breach = judgeGates(run, rules.gates ?? {}, `Run ${run.id}${story.flowId ? ` of flow ${story.flowId}` : ''}`);
+  if (!breach) return judgement;
+  return { failure: `${breach.message} ${whereToLook(story, rules.link)}`, breach };
 }
 
 /** The words for a run that waiting has followed to its end (or to the timeout, or a cancel). */
@@ -194,10 +271,10 @@ export function windowText(window: { start: number; end: number }): string {
 
 /**
  * Whether a flow's rejected records are worth reading (`failed-records`): its newest run was followed to
- * a final status that is a failure or a partial success. (A record gate's breach belongs here too.)
+ * a final status that is a failure or a partial success, or it broke a record gate.
  */
 export function wantsRejectedRecords(story: FlowStory): boolean {
   if (story.wait?.end !== 'final' || !story.run) return false;
   const outcome = classifyStatus(story.run.status);
-  return outcome === 'failure' || outcome === 'partial';
+  return outcome === 'failure' || outcome === 'partial' || story.gateBreach !== undefined;
 }

@@ -6,9 +6,13 @@
 import { dirname } from 'node:path';
 import type { Flow, Run } from './answers.js';
 import type { Problem, RejectedRecords } from './data-access.js';
+import { originText, type Span } from './history.js';
 import {
   attemptsOf,
-  judgeWaited,
+  judgeWithGates,
+  notIngestedText,
+  windowsLeft,
+  windowText,
   overallStatus,
   runEntry,
   storyStatus,
@@ -22,7 +26,7 @@ import {
 import { rejectedLine } from './rejected-summary.js';
 import type { Runner } from './runner.js';
 import { renderSummary, renderSummaryOfMany, type StepContext } from './summary.js';
-import { formatDuration } from './time.js';
+import { formatDuration, isoSeconds } from './time.js';
 import type { WaitResult } from './wait.js';
 
 /** Problems that only mean the run keeps no diagnostics: said in the summary and the error, not warned. */
@@ -30,6 +34,13 @@ const NO_DIAGNOSTICS = new Set<Problem['kind']>(['no-batch', 'not-found']);
 
 /** How a run came to be followed. */
 export type Arrival = 'created' | 'adopted' | 'retriggered';
+
+/**
+ * How a catch-up ended: every window ingested; stopped at a window that did not end well (a failed
+ * run, a broken gate, a cancel); or the timeout with windows left, which the next step resumes
+ * (`last-success`) or which fails the step (a given range).
+ */
+export type CatchUpEnd = 'caught up' | 'stopped' | 'timeout, resumable' | 'timeout';
 
 export interface ReportOptions {
   /** What the summary says of the step as a whole. */
@@ -75,10 +86,70 @@ export abstract class Report {
     story.window = window;
   }
 
+  /** `catch-up`: the windows of the range, oldest first, and where the range came from. */
+  windowsPlanned(story: FlowStory, windows: Span[], origin: WindowOrigin): void {
+    story.catchUp = { windows, passed: [], origin };
+    const range = { start: windows[0]!.start, end: windows.at(-1)!.end };
+    const from = origin.kind === 'inputs' ? '' : ` (${originText(origin)})`;
+    this.log(
+      story,
+      `Catching up ${windows.length} window${windows.length === 1 ? '' : 's'}, ${windowText(range)}${from}.`,
+    );
+  }
+
+  /** `catch-up`: the window whose run is requested next; the previous window's warning is told now. */
+  windowStarting(story: FlowStory, index: number): void {
+    const { windows } = story.catchUp!;
+    const window = windows[index]!;
+    if (story.warning) this.io.warning(this.about(story, story.warning));
+    story.warning = undefined;
+    // The window outputs: the first window's start and the last window's end sent.
+    story.window = { start: windows[0]!.start, end: window.end, origin: story.catchUp!.origin };
+    this.log(story, `Window ${index + 1} of ${windows.length}: ${windowText(window)}.`);
+  }
+
+  /**
+   * `catch-up`: how the flow's windows ended; `firstLeft` is the first window not ingested (the one
+   * whose run did not end well, or the first not started). The failure, or the notice, names it.
+   */
+  catchUpEnded(story: FlowStory, end: CatchUpEnd, firstLeft: number): void {
+    const { windows } = story.catchUp!;
+    if (end === 'caught up') {
+      this.log(story, `Caught up: ${windows.length} windows ingested, up to ${isoSeconds(windows.at(-1)!.end)}.`);
+      return;
+    }
+    const notIngested = notIngestedText(story, firstLeft);
+    if (end === 'stopped') {
+      story.failure = `${story.failure ?? ''} ${notIngested}`.trim();
+      return;
+    }
+    const left = windowsLeft(story) ?? 0;
+    const run = story.run;
+    const still =
+      run && story.wait?.end === 'timeout'
+        ? ` Run ${run.id} was still ${run.status ?? 'running'}; it goes on in Platform.`
+        : '';
+    const reached =
+      `The step's timeout (${formatDuration(this.options.rules.timeoutMs)}) came with ${left} ` +
+      `window${left === 1 ? '' : 's'} not started.${still} ${notIngested}`;
+    if (end === 'timeout') {
+      story.failure = `${reached} Run the step again with 'window-start' at that window's start, or raise 'timeout'.`;
+      return;
+    }
+    story.failure = undefined;
+    story.paused = `${reached} The next step resumes after the newest successful window ('window-start: last-success').`;
+    this.io.notice(this.about(story, story.paused));
+  }
+
   /** The run exists. Its ID, etag, status and link are outputs from now on, whatever happens next. */
   started(story: FlowStory, run: Run, arrival: Arrival): void {
     const previous = story.run;
     if (previous && arrival === 'retriggered') (story.earlier ??= []).push(previous);
+    // A catch-up's next window: the runs of the window before it are behind now.
+    if (previous && arrival === 'created' && story.catchUp) {
+      story.catchUp.passed.push([...(story.earlier ?? []), previous]);
+      story.earlier = undefined;
+    }
     story.run = run;
     if (!story.flowId && run.flowId) story.flowId = run.flowId;
     this.runKnown(story);
@@ -102,7 +173,9 @@ export abstract class Report {
   /** The run could not be started (or read, for one given by ID). The other flows go on. */
   notStarted(story: FlowStory, message: string, unsure = false): void {
     story.unsure = unsure || undefined;
-    story.failure = unsure ? unsureText(message, story, this.link) : message;
+    // A catch-up's newest run is the window before's: where to look is the flow's activity, not that run.
+    const about = story.catchUp ? { ...story, run: undefined } : story;
+    story.failure = unsure ? unsureText(message, about, this.link) : message;
     this.flowFailed(story, `Could not start a run of flow ${story.flowId}: ${story.failure}`);
   }
 
@@ -136,9 +209,10 @@ export abstract class Report {
     story.run = result.run;
     story.wait = result;
     story.waitedMs = Date.now() - this.options.startedAt;
-    const judgement = judgeWaited(story, { ...this.options.rules, link: this.link });
+    const judgement = judgeWithGates(story, { ...this.options.rules, link: this.link });
     story.failure = judgement.failure;
     story.warning = judgement.warning;
+    story.gateBreach = judgement.breach;
     if (judgement.info) this.log(story, judgement.info);
   }
 
@@ -206,6 +280,9 @@ export abstract class Report {
     if (!stories.some((s) => s.window)) return;
     this.io.setOutput('window-start', stories.map((s) => s.window?.start ?? '').join('\n'));
     this.io.setOutput('window-end', stories.map((s) => s.window?.end ?? '').join('\n'));
+    if (stories.some((s) => s.catchUp)) {
+      this.io.setOutput('windows-left', stories.map((s) => windowsLeft(s) ?? '').join('\n'));
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // windows; follow: run IDs). Checks that read more than one input, and times that depend on `now`, are
 // here. A bad input fails before any request, with one message that names every bad input.
 import type { FailedRecordsLevel } from './data-access.js';
+import type { RecordGates } from './gates.js';
 import type { Credentials } from './ims.js';
 import {
   checkModes,
@@ -15,6 +16,7 @@ import {
   type InputSource,
   type ParsedInputs,
 } from './inputs.js';
+import { MAX_WINDOWS } from './history.js';
 import { parseDuration, parseTime, TimeFormatError } from './time.js';
 
 export { InputError, type InputSource };
@@ -58,6 +60,8 @@ export interface SharedSettings extends Connection {
   dryRun: boolean;
   /** What is fetched about the rejected records of a run that did not succeed (`failed-records`). */
   failedRecords: FailedRecordsLevel;
+  /** `min-records`, `max-failed-records`: what a run that ended well must also show. */
+  gates: RecordGates;
 }
 
 /** Create mode: start a run of each flow. */
@@ -74,8 +78,10 @@ export interface CreateSettings extends SharedSettings {
   windowEnd: number;
   /** With `last-success`: where a flow with no successful run starts (unix seconds). */
   firstWindowStart: number | undefined;
-  /** With `last-success`: the longest window one run may take. */
+  /** The longest window one run may take: with `last-success`, or with `catch-up`. */
   maxWindowMs: number | undefined;
+  /** Run every window of the range in turn (needs `maxWindowMs`; implies `wait`). */
+  catchUp: boolean;
   /** What to do when a run of the flow is still in progress (`auto` resolved). */
   ifRunning: IfRunning;
   /** Read each flow before starting its run. */
@@ -165,7 +171,15 @@ export function connectionOf(
 function sharedSettings(values: Inputs, problems: Problems): SharedSettings {
   const connection = connectionOf(values, problems);
   const warnings: string[] = [];
-  if (values.wait && values['poll-interval'] > values.timeout) {
+  // `catch-up` follows every window to its end: it implies `wait`.
+  const wait = values.wait || values['catch-up'];
+  const gates: RecordGates = { minRecords: values['min-records'], maxFailedRecords: values['max-failed-records'] };
+  for (const name of ['min-records', 'max-failed-records'] as const) {
+    if (values[name] !== undefined && !wait) {
+      problems.add(name, "needs 'wait: true' (or 'catch-up: true'): a run's records are known only once it has ended");
+    }
+  }
+  if (wait && values['poll-interval'] > values.timeout) {
     warnings.push(
       `'poll-interval' (${values['poll-interval'] / 1000}s) is longer than 'timeout' (${values.timeout / 1000}s): the run is read only once, at the timeout.`,
     );
@@ -173,13 +187,14 @@ function sharedSettings(values: Inputs, problems: Problems): SharedSettings {
   return {
     ...connection,
     warnings,
-    wait: values.wait,
+    wait,
     timeoutMs: values.timeout,
     pollIntervalMs: values['poll-interval'],
     failOnPartial: values['fail-on-partial'],
     retries: values.retries,
     dryRun: values['dry-run'],
     failedRecords: values['failed-records'],
+    gates,
   };
 }
 
@@ -242,20 +257,41 @@ function createSettings(
   }
   let firstWindowStart: number | undefined;
   let maxWindowMs: number | undefined;
-  for (const name of ['first-window-start', 'max-window'] as const) {
-    if (values[name] && !lastSuccess) problems.add(name, "only applies with 'window-start: last-success'");
+  const catchUp = values['catch-up'];
+  if (values['first-window-start'] && !lastSuccess) {
+    problems.add('first-window-start', "only applies with 'window-start: last-success'");
+  }
+  // A given range is split into windows only by `catch-up`; one run cannot take part of it.
+  if (values['max-window'] && !lastSuccess && !catchUp) {
+    problems.add(
+      'max-window',
+      "with a given 'window-start' needs 'catch-up: true' (to split the range into windows of at most this length); " +
+        "remove 'max-window' to send the whole range in one run",
+    );
+  }
+  if (catchUp && !values['max-window']) {
+    problems.add('catch-up', "needs 'max-window': the longest window one run may take, such as 1d");
   }
   if (values['first-window-start'] && lastSuccess) {
     firstWindowStart = windowTime('first-window-start', values['first-window-start']);
     if (firstWindowStart >= windowEnd) problems.add('first-window-start', "must be before 'window-end'");
   }
-  if (values['max-window'] && lastSuccess) {
+  if (values['max-window'] && (lastSuccess || catchUp)) {
     try {
       maxWindowMs = parseDuration(values['max-window']);
       if (maxWindowMs < 1000) problems.add('max-window', 'must be at least 1s');
     } catch (error) {
       if (!(error instanceof TimeFormatError)) throw error;
       problems.add('max-window', error.message);
+    }
+  }
+  if (catchUp && maxWindowMs !== undefined && maxWindowMs >= 1000 && typeof windowStart === 'number') {
+    const count = Math.ceil((windowEnd - windowStart) / Math.floor(maxWindowMs / 1000));
+    if (count > MAX_WINDOWS) {
+      problems.add(
+        'max-window',
+        `splits the range into ${count} windows, more than ${MAX_WINDOWS} in one step: give a longer 'max-window' or a shorter range`,
+      );
     }
   }
 
@@ -278,6 +314,7 @@ function createSettings(
     windowEnd,
     firstWindowStart,
     maxWindowMs,
+    catchUp,
     ifRunning: values['if-running'] === 'auto' ? (lastSuccess ? 'wait' : 'start') : values['if-running'],
     preflight: values.preflight,
   };

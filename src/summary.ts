@@ -4,7 +4,7 @@ import type { Run, ServiceErrorEntry } from './answers.js';
 import { adviceOf, failedRecordsOf, type Advice } from './diagnosis.js';
 import type { RunRequest } from './flow-service.js';
 import { originText } from './history.js';
-import { storyUrl, windowText, type FlowStory, type LinkContext } from './outcome.js';
+import { runUrl, storyUrl, windowRuns, windowsLeft, windowText, type FlowStory, type LinkContext } from './outcome.js';
 import { renderRejected } from './rejected-summary.js';
 import { classifyStatus, type Outcome } from './status.js';
 import { address, capital, code, esc, num } from './markdown.js';
@@ -76,7 +76,10 @@ export function renderSummary(story: RunStory, context: StepContext): string {
     rows.push(['Records', records(run)]);
     rows.push(['Files', files(run)]);
   }
+  if (story.catchUp) rows.push(['Windows', windowsDone(story)]);
   const lines = [`### ${title}`, '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
+  lines.push(...windowsTable(story, link));
+  if (story.paused) lines.push(`**Not caught up yet:** ${esc(story.paused)}`, '');
   if (story.skipped) lines.push(esc(story.skipped), '');
   if (story.failure) lines.push(`**Why the step failed:** ${whyFailed(story)}`, '');
   else if (story.warning) lines.push(`**Warning:** ${warningOf(story)}`, '');
@@ -145,7 +148,13 @@ export function renderSummaryOfMany(stories: FlowStory[], context: StepContext):
   }
   lines.push('');
   const worthTelling = (s: FlowStory) =>
-    s.failure || s.warning || s.skipped || (s.earlier?.length ?? 0) > 0 || (s.run && hasDiagnosis(s.run)) || s.rejected;
+    s.failure ||
+    s.warning ||
+    s.skipped ||
+    s.catchUp ||
+    (s.earlier?.length ?? 0) > 0 ||
+    (s.run && hasDiagnosis(s.run)) ||
+    s.rejected;
   for (const story of stories.filter(worthTelling)) {
     const icon = story.failure ? '❌ ' : story.warning ? '⚠️ ' : story.skipped ? '⏭️ ' : '';
     const name = story.flowName ? ` ${esc(story.flowName)}` : '';
@@ -156,12 +165,52 @@ export function renderSummaryOfMany(stories: FlowStory[], context: StepContext):
     if (story.failure) lines.push(`- ${capital(whyFailed(story))}`);
     else if (story.warning) lines.push(`- ${capital(warningOf(story))}`);
     else if (story.skipped) lines.push(`- ${esc(story.skipped)}`);
+    else if (story.paused) lines.push(`- Not caught up yet: ${esc(story.paused)}`);
+    if (story.catchUp) lines.push(`- Windows: ${windowsDone(story)}`);
     if ((story.earlier?.length ?? 0) > 0) lines.push(`- Attempts: ${attemptsText(story)}`);
     if (story.run) lines.push(...diagnosisItems(story.run));
     lines.push('');
+    lines.push(...windowsTable(story, link));
     if (story.rejected) lines.push(...renderRejected(story.rejected));
   }
   return lines.join('\n');
+}
+
+/** "12 of 30 sent, 18 left". */
+function windowsDone(story: FlowStory): string {
+  const all = story.catchUp!.windows.length;
+  const left = windowsLeft(story) ?? 0;
+  return `${all - left} of ${all} sent${left > 0 ? `, ${left} not started` : ''}`;
+}
+
+/**
+ * `catch-up`: one table of the flow's windows that had a run (start, end, run, status, records),
+ * then the windows not started in one line: a range of months in hourly windows stays readable.
+ */
+function windowsTable(story: FlowStory, link: LinkContext): string[] {
+  if (!story.catchUp) return [];
+  const sent = windowRuns(story);
+  const lines = ['| Window | Start | End | Run | Status | Records |', '| --- | --- | --- | --- | --- | --- |'];
+  sent.forEach((w, i) => {
+    const url = story.flowId ? runUrl(link, story.flowId, w.run.id) : undefined;
+    const run = url ? `[${code(w.run.id)}](${url})` : code(w.run.id);
+    const cells = [
+      String(i + 1),
+      isoSeconds(w.start),
+      isoSeconds(w.end),
+      run,
+      esc(w.run.status ?? 'scheduled'),
+      records(w.run),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  });
+  lines.push('');
+  const left = story.catchUp.windows.slice(sent.length);
+  if (left.length > 0) {
+    const range = windowText({ start: left[0]!.start, end: left.at(-1)!.end });
+    lines.push(`${left.length} window${left.length === 1 ? '' : 's'} not started: ${range}.`, '');
+  }
+  return lines;
 }
 
 /** Each attempt's run ID and how it ended, oldest first. */
@@ -209,7 +258,8 @@ function ended(status: string | undefined): string {
 function whyFailed(story: FlowStory): string {
   const { run } = story;
   const outcome = classifyStatus(run?.status);
-  if (!run || story.wait?.end !== 'final' || (outcome !== 'failure' && outcome !== 'partial')) {
+  // A catch-up's failure also names the first window not ingested: it is told in full.
+  if (!run || story.catchUp || story.wait?.end !== 'final' || (outcome !== 'failure' && outcome !== 'partial')) {
     return esc(story.failure ?? '');
   }
   if (outcome === 'partial') return "the run partially succeeded, and 'fail-on-partial' is true.";

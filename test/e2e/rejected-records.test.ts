@@ -177,6 +177,23 @@ describe('failed-records: codes (the default)', () => {
     );
   });
 
+  it('reads the row errors of a run that succeeded but broke a record gate (issue #19)', async () => {
+    await emulate({
+      statuses: ['inProgress', 'success'],
+      batchIds: [B1],
+      records: { input: 100, created: 97, failed: 3 },
+      rowErrors: { [B1]: { files: [lines('e.json', [corrupt(1), badDate(1), corrupt(2)])] } },
+    });
+    const result = await e2e.run(waiting({ 'max-failed-records': '1%' }));
+    expect(result.code).toBe(1);
+    expect(result.outputs.status).toBe('success');
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain("'max-failed-records'");
+    expect(result.errors[0]).toContain(`Row errors: 1401 ${DOC_MESSAGE} (2 records), INGEST-1212-400`);
+    expect(dataAccess()).toHaveLength(2); // the listing, then the one file
+    expectNothingPersonal(result);
+  });
+
   it('reads nothing for a run that succeeded', async () => {
     await emulate({ statuses: ['inProgress', 'success'], batchIds: [B1], rowErrors: TWO_BATCHES });
     const result = await e2e.run(waiting());

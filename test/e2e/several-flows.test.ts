@@ -49,6 +49,8 @@ describe('several flows in one step', () => {
         windowStart: expect.any(Number),
         windowEnd: expect.any(Number),
         attempts: [runIds[i]],
+        recordsIn: 1200,
+        recordsFailed: 10,
       })),
     );
     // One log group per flow, each telling that flow's story.

@@ -49,7 +49,8 @@ export interface RunScenario {
   errors?: Array<{ code: string; message: string }>;
   /** Errors the copy activity reports in statusSummary.extensions.errors once final. */
   activityErrors?: ActivityError[];
-  records?: { input: number; created: number; updated?: number; failed: number };
+  /** The run's record counts once final; `none`: its metrics carry no recordSummary at all. */
+  records?: { input: number; created: number; updated?: number; failed: number } | 'none';
   files?: { input: number; output: number; failed: number };
   /** metrics.recordSummary.failedInfo once final. */
   failedInfo?: Array<{ code: string; message: string }>;
@@ -677,7 +678,9 @@ export class Emulator {
           ? {
               durationSummary: { startedAtUTC: run.createdAt, completedAtUTC: run.createdAt + runMs(run) },
               sizeSummary: { inputBytes: 52_000, outputBytes: 48_000 },
-              recordSummary: { ...records, ...(scenario.failedInfo ? { failedInfo: scenario.failedInfo } : {}) },
+              ...(records || scenario.failedInfo
+                ? { recordSummary: { ...records, ...(scenario.failedInfo ? { failedInfo: scenario.failedInfo } : {}) } }
+                : {}),
               fileSummary: files,
             }
           : {}),
@@ -910,6 +913,7 @@ function normal(status: string): string {
 }
 
 function recordSummary(scenario: RunScenario) {
+  if (scenario.records === 'none') return undefined;
   const records = scenario.records ?? { input: 1200, created: 1190, failed: 10 };
   return {
     inputRecordCount: records.input,

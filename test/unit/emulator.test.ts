@@ -240,6 +240,14 @@ describe('attempts', () => {
     expect(run.metrics.recordSummary.inputRecordCount).toBe(7);
   });
 
+  it("leaves the record counts out of a final run's metrics and copy activity with records: none", async () => {
+    const api = await start({ statuses: ['success'], records: 'none' });
+    const run = await api.readUntil(await api.run(), 'success');
+    expect(run.metrics).not.toHaveProperty('recordSummary');
+    expect(run.metrics.fileSummary).toBeDefined();
+    expect(run.activities[0]).not.toHaveProperty('recordSummary');
+  });
+
   it('does not count history as attempts', async () => {
     const api = await start(
       { attempts: [{ statuses: ['failed'] }, { statuses: ['success'] }] },

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   IN_FLIGHT_MS,
+  MAX_WINDOWS,
   newestSuccess,
   nextWindow,
   originText,
   runsInFlight,
+  splitWindows,
+  windowsToCatchUp,
   withReads,
   type WindowRules,
 } from '../../src/history.ts';
@@ -186,5 +189,63 @@ describe('originText', () => {
       ),
     ).toBe('after run <r1>, which partially succeeded; capped by max-window');
     expect(originText({ kind: 'first window', capped: false })).toBe('first window: no successful run yet');
+  });
+});
+
+describe('splitWindows', () => {
+  it('splits a range into windows of exactly max-window, oldest first, the last one shorter', () => {
+    expect(splitWindows({ start: T, end: T + 5 * HOUR + 1800 }, 2 * HOUR * 1000)).toEqual([
+      { start: T, end: T + 2 * HOUR },
+      { start: T + 2 * HOUR, end: T + 4 * HOUR },
+      { start: T + 4 * HOUR, end: T + 5 * HOUR + 1800 },
+    ]);
+  });
+
+  it('gives one window for a range no longer than max-window, none for an empty one; windows meet with no gap', () => {
+    expect(splitWindows({ start: T, end: T + HOUR }, HOUR * 1000)).toEqual([{ start: T, end: T + HOUR }]);
+    expect(splitWindows({ start: T, end: T }, HOUR * 1000)).toEqual([]);
+    const days = splitWindows({ start: T, end: T + 90 * 24 * HOUR }, 24 * HOUR * 1000);
+    expect(days).toHaveLength(90);
+    days.slice(1).forEach((w, i) => expect(w.start).toBe(days[i]!.end));
+  });
+});
+
+describe('windowsToCatchUp', () => {
+  it('splits from where the newest success ended up to window-end, whatever max-window would cap', () => {
+    const runs = [run('a', 'success', [T - HOUR, T]), run('b', 'failed', [T, T + HOUR])];
+    const next = windowsToCatchUp(runs, { ...rules(), windowEnd: T + 3 * HOUR, maxWindowMs: HOUR * 1000 });
+    expect(next).toMatchObject({
+      kind: 'windows',
+      windows: [
+        { start: T, end: T + HOUR },
+        { start: T + HOUR, end: T + 2 * HOUR },
+        { start: T + 2 * HOUR, end: T + 3 * HOUR },
+      ],
+      origin: { kind: 'last success', runId: 'a', capped: false },
+    });
+  });
+
+  it('from first-window-start with no success; nothing new or no success as nextWindow says', () => {
+    const first = windowsToCatchUp([], {
+      ...rules({ firstWindowStart: T }),
+      windowEnd: T + 2 * HOUR,
+      maxWindowMs: HOUR * 1000,
+    });
+    expect(first).toMatchObject({ kind: 'windows', origin: { kind: 'first window' } });
+    expect(first.kind === 'windows' && first.windows).toHaveLength(2);
+    expect(
+      windowsToCatchUp([run('a', 'success', [T - HOUR, T])], { ...rules(), windowEnd: T, maxWindowMs: 1000 }).kind,
+    ).toBe('empty');
+    expect(windowsToCatchUp([], { ...rules(), maxWindowMs: 1000 }).kind).toBe('no success');
+  });
+
+  it('takes at most MAX_WINDOWS windows in one step, saying the range was capped', () => {
+    const next = windowsToCatchUp([run('a', 'success', [T - HOUR, T])], {
+      ...rules(),
+      windowEnd: T + 2 * MAX_WINDOWS * HOUR,
+      maxWindowMs: HOUR * 1000,
+    });
+    expect(next.kind === 'windows' && next.windows).toHaveLength(MAX_WINDOWS);
+    expect(next).toMatchObject({ origin: { capped: true } });
   });
 });

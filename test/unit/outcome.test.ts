@@ -5,8 +5,12 @@ import type { Run } from '../../src/answers.ts';
 import {
   judgeWaited,
   overallStatus,
+  attemptsOf,
+  judgeWithGates,
+  notIngestedText,
   runEntry,
   runUrl,
+  windowsLeft,
   verdictOf,
   type FlowStory,
   type JudgeRules,
@@ -158,6 +162,8 @@ describe('runEntry', () => {
       windowStart: 1_699_900_000,
       windowEnd: 1_700_000_000,
       attempts: ['r1', 'r2'],
+      recordsIn: null,
+      recordsFailed: null,
     });
   });
 
@@ -179,6 +185,8 @@ describe('runEntry', () => {
       windowStart: null,
       windowEnd: null,
       attempts: [],
+      recordsIn: null,
+      recordsFailed: null,
     });
     expect(runEntry({ flowId: FLOW, skipped: 'a run is in progress' }, LINK).status).toBe('skipped');
     // With run-id, before the run is read, the flow is not known.
@@ -231,5 +239,70 @@ describe('runUrl', () => {
     expect(runUrl(linkOf(settingsWith({ 'ui-tenant': 'acme' })), FLOW, 'r1')).toBe(
       `https://experience.adobe.com/#/@acme/sname:dev-2/platform/source/dataflows/${FLOW}/activity/r1`,
     );
+  });
+});
+
+describe('gates and catch-up in the story', () => {
+  const counted = (id: string, status: string, input: number, failed: number) =>
+    run(id, status, {
+      metrics: { statusSummary: { status }, recordSummary: { inputRecordCount: input, failedRecordCount: failed } },
+    });
+
+  it('fails a run that ended success but broke a gate, leaving its status as spelled, and tells the breach', () => {
+    const story = waited(counted('r1', 'success', 0, 0));
+    const judgement = judgeWithGates(story, { ...RULES, gates: { minRecords: 1 } });
+    expect(judgement.failure).toBe(
+      `Run r1 of flow ${FLOW} ended success having read 0 input records, fewer than 'min-records' (1): it ingested nothing. ` +
+        `See the run in Platform: ${urlOf('r1')}`,
+    );
+    expect(judgement.breach).toMatchObject({
+      gate: 'min-records',
+      recordsIn: 0,
+      recordsFailed: 0,
+      countsMissing: false,
+    });
+    expect(runEntry({ ...story, failure: judgement.failure }, LINK)).toMatchObject({
+      status: 'success',
+      error: judgement.failure,
+      recordsIn: 0,
+      recordsFailed: 0,
+    });
+  });
+
+  it('judges no gate of a run that failed, or of a partial success that fail-on-partial already fails', () => {
+    const gates = { minRecords: 1_000_000 };
+    expect(judgeWithGates(waited(counted('r1', 'failed', 0, 0)), { ...RULES, gates }).breach).toBeUndefined();
+    const partial = judgeWithGates(waited(counted('r1', 'partialSuccess', 5, 5)), {
+      ...RULES,
+      failOnPartial: true,
+      gates,
+    });
+    expect(partial.breach).toBeUndefined();
+    expect(partial.failure).toContain("'fail-on-partial' is true");
+    // A partial success that is only a warning is judged: the breach is the failure.
+    const judged = judgeWithGates(waited(counted('r1', 'partialSuccess', 5, 5)), { ...RULES, gates });
+    expect(judged.breach?.gate).toBe('min-records');
+    expect(judged.warning).toBeUndefined();
+  });
+
+  it('lists the windows that had a run, the runs of every window as attempts, and the windows left', () => {
+    const windows = [0, 1, 2, 3].map((i) => ({ start: 1_700_000_000 + i * 3600, end: 1_700_003_600 + i * 3600 }));
+    const story: FlowStory = {
+      ...waited(counted('w2b', 'success', 10, 0)),
+      earlier: [run('w2a', 'failed')],
+      catchUp: { windows, passed: [[run('w1', 'success')]], origin: { kind: 'inputs' } },
+    };
+    expect(windowsLeft(story)).toBe(2);
+    expect(attemptsOf(story)).toEqual(['w1', 'w2a', 'w2b']);
+    expect(runEntry(story, LINK).windows).toEqual([
+      { ...windows[0], runId: 'w1', status: 'success' },
+      { ...windows[1], runId: 'w2b', status: 'success' },
+    ]);
+    expect(notIngestedText(story, 2)).toBe(
+      'The first window not ingested is 2023-11-15T00:13:20Z → 2023-11-15T01:13:20Z (window 3 of 4) and the 1 ' +
+        'window after it, up to 2023-11-15T02:13:20Z.',
+    );
+    // Without catch-up, no windows key at all: the entry stays as in v1.1.
+    expect(runEntry(waited(run('r', 'success')), LINK)).not.toHaveProperty('windows');
   });
 });

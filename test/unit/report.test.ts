@@ -153,6 +153,17 @@ describe('rejected records', () => {
     expect(wantsRejectedRecords({ flowId: FLOW, run: run('r1', 'failed') })).toBe(false);
   });
 
+  it('are wanted for a run that ended success but broke a record gate (issue #19, #20)', () => {
+    const gateBreach = {
+      gate: 'max-failed-records' as const,
+      recordsIn: 1000,
+      recordsFailed: 40,
+      countsMissing: false,
+      message: 'too many failed records',
+    };
+    expect(wantsRejectedRecords({ ...ended('success'), gateBreach })).toBe(true);
+  });
+
   it('add the most frequent row errors to the error, leave the outcome, warn once for what could not be read', () => {
     const { runner, events, outputs } = fakeRunner();
     const report = reportFor(settingsFor({ wait: 'true' }), runner);
@@ -229,5 +240,67 @@ describe('actionsRunner', () => {
     await io.summary(text);
     expect(said.length).toBeGreaterThanOrEqual(9);
     expect(said.every((s) => !s.includes('s3cret-token') && s.includes('***'))).toBe(true);
+  });
+});
+
+describe('Report of a catch-up', () => {
+  const H = 3600;
+  const T = 1_699_920_000;
+  const windows = [0, 1, 2].map((i) => ({ start: T + i * H, end: T + (i + 1) * H }));
+  const waited = (r: Run) => ({ end: 'final' as const, run: r, reads: 1 });
+
+  it('keeps each window’s runs as the next one starts, and sets windows-left and the window outputs', () => {
+    const { runner, events, outputs } = fakeRunner();
+    const report = reportFor(settingsFor({ 'catch-up': 'true', 'max-window': '1h' }), runner);
+    const story = report.stories[0]!;
+    report.windowsPlanned(story, windows, { kind: 'inputs' });
+    report.windowStarting(story, 0);
+    report.started(story, run('w1', 'scheduled'), 'created');
+    report.waited(story, waited(run('w1', 'partialSuccess')));
+    report.windowStarting(story, 1);
+    report.started(story, run('w2', 'scheduled'), 'created');
+    report.waited(story, waited(run('w2', 'failed')));
+    report.catchUpEnded(story, 'stopped', 1);
+    report.finished();
+    // The first window's partial success is told as the next window starts, once.
+    expect(events.filter((e) => e.startsWith('warning'))).toHaveLength(1);
+    expect(outputs['windows-left']).toBe('1');
+    expect(outputs['window-start']).toBe(String(T));
+    expect(outputs['window-end']).toBe(String(T + 2 * H));
+    expect(outputs['run-id']).toBe('w2');
+    const [entry] = JSON.parse(outputs.runs!) as Array<Record<string, unknown>>;
+    expect(entry!.attempts).toEqual(['w1', 'w2']);
+    expect(entry!.windows).toEqual([
+      { start: T, end: T + H, runId: 'w1', status: 'partialSuccess' },
+      { start: T + H, end: T + 2 * H, runId: 'w2', status: 'failed' },
+    ]);
+    expect(events.filter((e) => e.startsWith('fail'))).toEqual([
+      expect.stringMatching(
+        /ended failed.*The first window not ingested is .* \(window 2 of 3\) and the 1 window after it/,
+      ),
+    ]);
+  });
+
+  it('at the timeout after the last success, ends with a notice and no failure; with a given range, fails', () => {
+    for (const end of ['timeout, resumable', 'timeout'] as const) {
+      const { runner, events } = fakeRunner();
+      const report = reportFor(settingsFor({ 'catch-up': 'true', 'max-window': '1h' }), runner);
+      const story = report.stories[0]!;
+      report.windowsPlanned(story, windows, { kind: 'inputs' });
+      report.windowStarting(story, 0);
+      report.started(story, run('w1', 'scheduled'), 'created');
+      report.waited(story, waited(run('w1', 'success')));
+      report.catchUpEnded(story, end, 1);
+      report.finished();
+      const fails = events.filter((e) => e.startsWith('fail'));
+      const notices = events.filter((e) => e.startsWith('notice'));
+      if (end === 'timeout') {
+        expect(notices).toEqual([]);
+        expect(fails).toEqual([expect.stringContaining('came with 2 windows not started.')]);
+      } else {
+        expect(fails).toEqual([]);
+        expect(notices).toEqual([expect.stringContaining('The next step resumes')]);
+      }
+    }
   });
 });

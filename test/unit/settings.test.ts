@@ -207,3 +207,74 @@ describe('checks that catch a likely mistake', () => {
     );
   });
 });
+
+describe('catch-up and record gates', () => {
+  it('splits a given range with catch-up and max-window, and catch-up implies wait', () => {
+    const { settings } = read({ 'catch-up': 'true', 'max-window': '1h' });
+    expect(settings).toMatchObject({
+      catchUp: true,
+      maxWindowMs: 3_600_000,
+      wait: true,
+      windowStart: 1700000000 - 86400,
+    });
+    expect(read({ 'window-start': 'last-success', 'catch-up': 'TRUE', 'max-window': '1d' }).settings).toMatchObject({
+      catchUp: true,
+      maxWindowMs: 86_400_000,
+      wait: true,
+      ifRunning: 'wait',
+    });
+  });
+
+  it('refuses max-window with a given window and no catch-up, naming both inputs', () => {
+    expect(problem({ 'max-window': '1d' })).toBe(
+      "Input 'max-window' with a given 'window-start' needs 'catch-up: true' (to split the range into windows of at " +
+        "most this length); remove 'max-window' to send the whole range in one run",
+    );
+  });
+
+  it('refuses a given range that splits into more than 1000 windows', () => {
+    expect(problem({ 'catch-up': 'true', 'max-window': '1m' })).toBe(
+      "Input 'max-window' splits the range into 1440 windows, more than 1000 in one step: give a longer 'max-window' or a shorter range",
+    );
+  });
+
+  it('refuses catch-up without max-window, and with run-id', () => {
+    expect(problem({ 'catch-up': 'true' })).toBe(
+      "Input 'catch-up' needs 'max-window': the longest window one run may take, such as 1d",
+    );
+    expect(
+      problem({
+        'flow-id': '',
+        'window-start': '',
+        'run-id': '3abea21c-7e36-4be1-bec1-d3bad0e3e0de',
+        'catch-up': 'true',
+      }),
+    ).toContain("Input 'catch-up' cannot be given with 'run-id'");
+  });
+
+  it('reads the gates: a count of records, and a count or a share of failed records', () => {
+    expect(read({ wait: 'true', 'min-records': '1', 'max-failed-records': '0.5%' }).settings.gates).toEqual({
+      minRecords: 1,
+      maxFailedRecords: { kind: 'share', percent: 0.5 },
+    });
+    expect(read({ wait: 'true', 'max-failed-records': '500' }).settings.gates).toEqual({
+      minRecords: undefined,
+      maxFailedRecords: { kind: 'count', count: 500 },
+    });
+    expect(read({}).settings.gates).toEqual({ minRecords: undefined, maxFailedRecords: undefined });
+  });
+
+  it('refuses a gate that is not a number or a percentage, and a gate without wait', () => {
+    expect(problem({ wait: 'true', 'min-records': 'some' })).toBe(
+      "Input 'min-records' must be a whole number of records, such as 1; got 'some'",
+    );
+    expect(problem({ wait: 'true', 'max-failed-records': '150%' })).toBe(
+      "Input 'max-failed-records' must be a count of records (such as 0 or 500) or a percentage up to 100% (such as 0.5%); got '150%'",
+    );
+    expect(problem({ 'min-records': '1' })).toBe(
+      "Input 'min-records' needs 'wait: true' (or 'catch-up: true'): a run's records are known only once it has ended",
+    );
+    // With catch-up, waiting is implied.
+    expect(read({ 'catch-up': 'true', 'max-window': '1h', 'min-records': '1' }).settings.gates.minRecords).toBe(1);
+  });
+});

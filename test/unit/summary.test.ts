@@ -488,3 +488,43 @@ describe('renderBadInput', () => {
     );
   });
 });
+
+describe('the windows of a catch-up', () => {
+  const T = 1_700_000_000;
+  const windows = [0, 1, 2, 3].map((i) => ({ start: T + i * 3600, end: T + (i + 1) * 3600 }));
+  const ok = aRun({
+    id: 'w1',
+    status: 'success',
+    flowId: FLOW,
+    metrics: { recordSummary: { inputRecordCount: 1200, createdRecordCount: 1190, failedRecordCount: 10 } },
+  });
+  const hostile = aRun({ id: 'w2', status: 'fai|led <b>', flowId: FLOW });
+  const story = {
+    flowId: FLOW,
+    run: hostile,
+    wait: { end: 'final' as const, run: hostile, reads: 1 },
+    failure: 'Run w2 ended badly. The first window not ingested is …',
+    catchUp: { windows, passed: [[ok]], origin: { kind: 'inputs' as const } },
+  };
+  const row1 =
+    `| 1 | 2023-11-14T22:13:20Z | 2023-11-14T23:13:20Z | [<code>w1</code>](https://experience.adobe.com/#/@o@AdobeOrg/` +
+    `sname:prod/platform/source/dataflows/${FLOW}/activity/w1) | success | 1,200 in · 1,190 written · 10 failed |`;
+
+  it('lists each window that had a run in one table, then the windows not started in one line', () => {
+    const md = renderSummary(story, context);
+    expect(md).toContain('| Windows | 2 of 4 sent, 2 not started |');
+    expect(md).toContain('| Window | Start | End | Run | Status | Records |');
+    expect(md).toContain(row1);
+    // Service text in a cell is escaped: no cell break, no HTML.
+    expect(md).toMatch(/\| 2 \| 2023-11-14T23:13:20Z \| 2023-11-15T00:13:20Z \| .* \| fai&#124;led &lt;b&gt; \| — in/);
+    expect(md).toContain('2 windows not started: 2023-11-15T00:13:20Z → 2023-11-15T02:13:20Z.');
+    expect(md).toContain('**Why the step failed:** Run w2 ended badly. The first window not ingested is …');
+  });
+
+  it('gives each flow of several its own table', () => {
+    const other = { ...story, flowId: '5b0f3c1e-9a4d-4e2b-8c6a-1d2e3f4a5b6c' };
+    const md = renderSummaryOfMany([story, other], context);
+    expect(md.match(/\| Window \| Start \| End \| Run \| Status \| Records \|/g)).toHaveLength(2);
+    expect(md).toContain('- Windows: 2 of 4 sent, 2 not started');
+  });
+});

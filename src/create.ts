@@ -71,19 +71,19 @@ export async function startRuns(step: Step): Promise<void> {
 
 /** The stages of create mode for these inputs: nothing is asked of the service that is not needed. */
 function createStages(settings: CreateSettings): FlowStage[] {
-  const lastSuccess = settings.windowStart === 'last-success';
+  const given = settings.windowStart === 'last-success' ? undefined : settings.windowStart;
   const guard = { start: undefined, wait: waitForRunsInFlight, skip: skipIfRunning, fail: failIfRunning }[
     settings.ifRunning
   ];
   return [
     ...(settings.preflight ? [preflight] : []),
     // One list serves both the guard and the window.
-    ...(guard || lastSuccess ? [listHistory] : []),
+    ...(guard || given === undefined ? [listHistory] : []),
     ...(guard ? [guard] : []),
     // `catch-up` is its own pair of stages: every window of the range, each run followed to its end.
     ...(settings.catchUp
-      ? [lastSuccess ? windowsFromHistory : windowsFromInputs(settings.windowStart as number), catchUpRuns(lastSuccess)]
-      : [lastSuccess ? windowFromHistory : windowFromInputs(settings.windowStart as number), createRun]),
+      ? [given === undefined ? windowsFromHistory : windowsFromInputs(given), catchUpRuns(given === undefined)]
+      : [given === undefined ? windowFromHistory : windowFromInputs(given), createRun]),
   ];
 }
 

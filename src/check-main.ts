@@ -15,6 +15,11 @@ import { failureText } from './step.js';
 
 /** Runs per page asked of GET /runs: a week of hourly runs in two pages. */
 const RUNS_PER_PAGE = 100;
+/**
+ * The wait's last round of reads starts just before the timeout; the HTTP stack lets it finish this
+ * long after, so that a flow still stale at the timeout is told as stale, not as unreadable.
+ */
+const LAST_ROUND_GRACE_MS = 10_000;
 
 /** The check once its inputs are known to be good. */
 export async function runWith(settings: CheckStepSettings, startedAt: number, secrets: Secrets): Promise<void> {
@@ -27,13 +32,19 @@ export async function runWith(settings: CheckStepSettings, startedAt: number, se
   const deadline = startedAt + settings.timeoutMs;
   const http: HttpClient = new HttpClient({
     requestTimeoutMs: settings.connection.requestTimeoutMs,
-    deadline,
+    deadline: deadline + LAST_ROUND_GRACE_MS,
     log: (line) => io.info(line),
   });
   try {
     // One token serves every flow: the token source mints it on first use and shares it.
     const tokens = tokenSource({ ...settings.connection, http, addSecret: (v) => secrets.add(v) });
-    const service = new FlowServiceClient({ ...settings.connection, tokens, http, log: io, deadline });
+    const service = new FlowServiceClient({
+      ...settings.connection,
+      tokens,
+      http,
+      log: io,
+      deadline: deadline + LAST_ROUND_GRACE_MS,
+    });
     const reads: CheckReads = {
       getFlow: (flowId, signal) => service.getFlow(flowId, signal),
       async listRuns(flowId, sinceMs, signal) {
@@ -49,7 +60,7 @@ export async function runWith(settings: CheckStepSettings, startedAt: number, se
     const keepIncidents = settings.issues
       ? (await import(/* webpackMode: "eager" */ './incidents.js')).keepIncidents
       : undefined;
-    await runCheck(settings, { reads, runner: io, signal: cancel.signal, keepIncidents });
+    await runCheck(settings, { reads, runner: io, signal: cancel.signal, deadline, keepIncidents });
     io.debug(`Tokens minted in this step: ${tokens.minted}`);
   } catch (error) {
     io.fail(failureText(error, { signal: cancel.signal, debug: (m) => io.debug(m) }));

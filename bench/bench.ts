@@ -16,12 +16,19 @@ import {
 } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startEmulator, type Emulator, type EmulatorOptions, type FlowScenario } from '../test/emulator/emulator.ts';
+import {
+  scheduledHistory,
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type FlowScenario,
+} from '../test/emulator/emulator.ts';
 import { baseInputs, FLOW_ID, inputEnv } from '../test/e2e/harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
 const ACTION = join(DIST, 'index.js');
+const CHECK = join(DIST, 'check', 'index.js');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 21));
 const READS = 200;
 const MiB = 1024 * 1024;
@@ -178,6 +185,41 @@ for (let i = 0; i < ${READS}; i++) {
   if (res.status !== 200 || !status) process.exit(1);
   await new Promise((resolve) => setTimeout(resolve, 5));
 }
+`,
+);
+
+const CHECK_FLOWS = 200;
+const CHECK_RUNS = 168;
+const CHECK_PAGE = 100;
+const CHECK_FLOOR = join(work, 'check-floor.mjs');
+writeFileSync(
+  CHECK_FLOOR,
+  `// Mints a token, then for each flow (5 at once, as the check's default max-concurrency) reads the flow
+// and, beside it, the pages of its runs of the last 7 days: what the check does, and nothing else.
+const { URL_BASE, CLIENT_ID, CLIENT_SECRET, ORG_ID, FLOW_IDS } = process.env;
+const token = await fetch(URL_BASE + '/ims/token/v3', {
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+  body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, scope: 'openid,AdobeID' }),
+}).then((res) => res.json());
+const headers = { authorization: 'Bearer ' + token.access_token, 'x-api-key': CLIENT_ID, 'x-gw-ims-org-id': ORG_ID, 'x-sandbox-name': 'prod', accept: 'application/json' };
+const base = URL_BASE + '/data/foundation/flowservice';
+const since = Date.now() - 7 * 86400000;
+async function read(id) {
+  const flow = fetch(base + '/flows/' + id, { headers }).then((res) => res.json());
+  const runs = [];
+  let token;
+  do {
+    const query = 'property=' + encodeURIComponent('flowId==' + id) + '&property=' + encodeURIComponent('metrics.durationSummary.startedAtUTC>' + since) + '&orderby=-createdAt&limit=${CHECK_PAGE}' + (token ? '&continuationToken=' + token : '');
+    const page = await fetch(base + '/runs?' + query, { headers }).then((res) => res.json());
+    runs.push(...page.items);
+    token = page._links?.next?.href ? new URL(page._links.next.href, base).searchParams.get('continuationToken') : undefined;
+  } while (token);
+  if ((await flow).items[0].id !== id || runs.length !== ${CHECK_RUNS}) process.exit(1);
+}
+const ids = FLOW_IDS.split(',');
+let next = 0;
+await Promise.all(Array.from({ length: 5 }, async () => { while (next < ids.length) await read(ids[next++]); }));
 `,
 );
 
@@ -407,9 +449,11 @@ await withEmulator({ flows: { [FLOW_ID]: { statuses: ['inProgress', 'inProgress'
 }
 
 // 7. What each path parses: the entry alone when the inputs are bad, the chunks too when they are good.
-for (const file of readdirSync(DIST).filter((f) => f.endsWith('.js'))) {
-  const role = file === 'index.js' ? 'entry: all that bad input loads' : 'chunk: loaded for good input';
-  row(`dist/${file} (${role})`, `${(statSync(join(DIST, file)).size / 1024).toFixed(0)} KiB`);
+for (const dir of ['', 'check/']) {
+  for (const file of readdirSync(join(DIST, dir)).filter((f) => f.endsWith('.js'))) {
+    const role = file === 'index.js' ? 'entry: all that bad input loads' : 'chunk: loaded for good input';
+    row(`dist/${dir}${file} (${role})`, `${(statSync(join(DIST, dir, file)).size / 1024).toFixed(0)} KiB`);
+  }
 }
 
 // 8. `window-start: last-success` over a history of 500 runs, pages of 100: one flow read, each page
@@ -513,6 +557,75 @@ for (const file of readdirSync(DIST).filter((f) => f.endsWith('.js'))) {
     budget('catch-up: next window', m <= 100, `≤ 100 ms (max ${ms(Math.max(...gaps))}, ${gaps.length} gaps)`),
   );
   row(`catch-up of ${windows} windows: wall time`, ms(median(walls)));
+}
+
+// 10. The check action reading 200 flows with a week of hourly runs each (168, pages of 100), beside a
+// bare-fetch script making the same requests (one token; per flow one flow read and its pages) at the
+// same concurrency. The check only reads, so one emulator serves every run of both.
+{
+  const ids = Array.from(
+    { length: CHECK_FLOWS },
+    (_, i) => `${String(i).padStart(8, '0')}-1111-4000-8000-000000000000`,
+  );
+  const newest = Date.now() - 1_800_000; // half an hour ago: 168 hourly runs fall in the last 7 days
+  const existingRuns = ids.flatMap((id) =>
+    scheduledHistory(id, { fromMs: newest - (CHECK_RUNS - 1) * 3_600_000, toMs: newest, everyMs: 3_600_000 }),
+  );
+  const flows = Object.fromEntries(ids.map((id) => [id, { details: { frequency: 'hour' } }]));
+  await withEmulator({ flows, existingRuns, pageSize: CHECK_PAGE }, async (e) => {
+    const checkEnv = {
+      ...RUNNER_ENV,
+      ...inputEnv({
+        'flow-id': ids.join('\n'),
+        'client-id': e.clientId,
+        'client-secret': e.clientSecret,
+        'org-id': e.orgId,
+        'platform-url': e.url,
+        'ims-url': e.url,
+        'max-age': '2h',
+      }),
+    };
+    const env = floorEnv(e, { FLOW_IDS: ids.join(',') });
+    /** A run of either, with the requests it made. */
+    const measured = async (args: string[], environment: Record<string, string>) => {
+      const before = e.requests.length;
+      const result = await node(args, environment, true);
+      return { ...result, requests: e.requests.length - before };
+    };
+    await measured([CHECK], checkEnv); // once each unmeasured: the file cache
+    await measured([CHECK_FLOOR], env);
+    const runs = Math.min(RUNS, 7);
+    const checks: Array<Exited & { requests: number }> = [];
+    const floors: Array<Exited & { requests: number }> = [];
+    for (let i = 0; i < runs; i++) {
+      checks.push(await measured([CHECK], checkEnv));
+      floors.push(await measured([CHECK_FLOOR], env));
+    }
+    expectExit('the check', checks, 0);
+    expectExit('the check floor', floors, 0);
+    const label = `check: ${CHECK_FLOWS} flows x ${CHECK_RUNS} runs`;
+    const a = median(checks.map((r) => r.wallMs));
+    const f = median(floors.map((r) => r.wallMs));
+    row(
+      `${label}: wall time`,
+      ms(a),
+      ms(f),
+      `${(a / f).toFixed(2)}x`,
+      budget(`${label}: wall time`, a / f <= 1.3, '≤ 1.3x bare fetch'),
+    );
+    const requests = Math.max(...checks.map((r) => r.requests));
+    const floor = 1 + CHECK_FLOWS * (1 + Math.ceil(CHECK_RUNS / CHECK_PAGE)); // token; per flow its read and pages
+    row(
+      `${label}: requests`,
+      String(requests),
+      String(floor),
+      `${(requests / floor).toFixed(2)}x`,
+      budget(`${label}: requests`, requests === floor && floors.every((r) => r.requests === floor), 'at the floor'),
+    );
+    const peak = median(checks.map((r) => r.peakRss));
+    const floorPeak = median(floors.map((r) => r.peakRss));
+    row(`${label}: peak RSS`, mib(peak), mib(floorPeak), `${(peak / floorPeak).toFixed(2)}x`);
+  });
 }
 
 rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 // `npm run bundle`: dist/ from src/, the same bytes on every machine (CI rebuilds and diffs it).
-// ncc bundles src/index.ts, and what the entry loads with `import()` into chunks of their own (the
+// ncc bundles each action's entry (src/index.ts to dist/, src/check-index.ts to dist/check/), and what the entry loads with `import()` into chunks of their own (the
 // rest of the action, loaded only once the inputs are good, so that bad input fails without parsing
 // it). ncc would minify the entry only, and list the licences of one chunk only; so terser minifies
 // every file here, and the licence of every package bundled into any file is listed.
@@ -18,36 +18,45 @@ interface StatsModule {
   modules?: StatsModule[];
 }
 
+/** Each action's entry and where its bundle goes: the check's (check/action.yml) beside the main one. */
+const ENTRIES = [
+  { entry: 'src/index.ts', out: DIST },
+  { entry: 'src/check-index.ts', out: join(DIST, 'check') },
+];
+
 const work = mkdtempSync(join(tmpdir(), 'bundle-'));
 try {
-  const stats = join(work, 'stats.json');
   rmSync(DIST, { recursive: true, force: true }); // no chunk of an earlier build may linger
-  const ncc = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
-      ...['build', 'src/index.ts', '-o', 'dist', '--target', 'es2024', '-q', '--stats-out', stats],
-    ],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if (ncc.status !== 0) process.exit(ncc.status ?? 1);
+  const packages = new Set<string>();
+  for (const [i, { entry, out }] of ENTRIES.entries()) {
+    const stats = join(work, `stats-${i}.json`);
+    const ncc = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
+        ...['build', entry, '-o', out, '--target', 'es2024', '-q', '--stats-out', stats],
+      ],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
+    if (ncc.status !== 0) process.exit(ncc.status ?? 1);
 
-  for (const file of readdirSync(DIST).filter((f) => f.endsWith('.js'))) {
-    const path = join(DIST, file);
-    const result = await minify(readFileSync(path, 'utf8'), {
-      module: true,
-      // Compressed, unlike ncc's --minify: dead code goes, and the entry shrinks from 176 KiB to 125,
-      // 2 ms less to compile before a bad input can fail. Names are kept, as ncc keeps them.
-      compress: { keep_classnames: true, keep_fnames: true },
-      mangle: { keep_classnames: true, keep_fnames: true },
-      // One non-ASCII character makes V8 hold the whole source as two bytes a character: 1.6 MiB, not 0.8.
-      format: { ascii_only: true },
-    });
-    writeFileSync(path, parenthesizeModules(result.code!));
+    for (const file of readdirSync(out).filter((f) => f.endsWith('.js'))) {
+      const path = join(out, file);
+      const result = await minify(readFileSync(path, 'utf8'), {
+        module: true,
+        // Compressed, unlike ncc's --minify: dead code goes, and the entry shrinks from 176 KiB to 125,
+        // 2 ms less to compile before a bad input can fail. Names are kept, as ncc keeps them.
+        compress: { keep_classnames: true, keep_fnames: true },
+        mangle: { keep_classnames: true, keep_fnames: true },
+        // One non-ASCII character makes V8 hold the whole source as two bytes a character: 1.6 MiB, not 0.8.
+        format: { ascii_only: true },
+      });
+      writeFileSync(path, parenthesizeModules(result.code!));
+    }
+    packagesOf((JSON.parse(readFileSync(stats, 'utf8')) as { modules: StatsModule[] }).modules, packages);
   }
-
-  const modules = (JSON.parse(readFileSync(stats, 'utf8')) as { modules: StatsModule[] }).modules;
-  writeFileSync(join(DIST, 'licenses.txt'), licenses(packagesOf(modules)));
+  // One licences file for both actions: every package bundled into any file of either.
+  writeFileSync(join(DIST, 'licenses.txt'), licenses(packages));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -9,11 +9,16 @@
 //   npm run demo              # bundles src/ first, then runs node scripts/demo.ts
 //
 // An example is plain data: a title, the bundled entry, its inputs, the emulator's options and the exit
-// code it should end with. Another action (the `check` action's dist/check/index.js) is one more entry
-// in EXAMPLES.
+// code it should end with. The `check` action's example runs dist/check/index.js.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startEmulator, type Emulator, type EmulatorOptions, type FlowScenario } from '../test/emulator/emulator.ts';
+import {
+  scheduledHistory,
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type FlowScenario,
+} from '../test/emulator/emulator.ts';
 import { cleanliness, runAction, type ActionResult } from '../test/e2e/harness.ts';
 import { formatOutput } from './outputs.ts';
 
@@ -53,6 +58,9 @@ const badData: FlowScenario = {
   files: { input: 4, output: 3, failed: 1 },
 };
 
+const HOUR = 3_600_000;
+const NOW = Date.now();
+
 const EXAMPLES: Example[] = [
   {
     title: 'A run created and waited for to success',
@@ -78,6 +86,36 @@ const EXAMPLES: Example[] = [
       flows: {
         [CUSTOMERS]: { sourceType: 'file', details: { name: 'Customers, CRM' }, attempts: [timedOut, badData] },
       },
+    },
+    exitCode: 1,
+  },
+  {
+    title: 'The check action: two hourly flows over a week, one fresh, one whose newest runs failed',
+    entry: 'dist/check/index.js',
+    inputs: { 'flow-id': `${ORDERS}\n${CUSTOMERS}`, 'max-age': '3h', lookback: '7d' },
+    emulator: {
+      flows: {
+        [ORDERS]: { details: { name: 'Orders, hourly files', frequency: 'hour' } },
+        [CUSTOMERS]: { details: { name: 'Customers, CRM', frequency: 'hour' } },
+      },
+      existingRuns: [
+        ...scheduledHistory(ORDERS, {
+          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
+          toMs: NOW - HOUR / 2,
+          everyMs: HOUR,
+          records: { input: 2_000, created: 1_998, failed: 2 },
+        }),
+        ...scheduledHistory(CUSTOMERS, {
+          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
+          toMs: NOW - HOUR / 2,
+          everyMs: HOUR,
+          window: 'copy activity',
+          status: (i) => (i >= 163 ? 'failed' : 'success'), // the newest five failed
+          errors: (i) =>
+            i >= 163 ? [{ code: 'CONNECTOR-1001-500', message: 'Connection to the source timed out' }] : undefined,
+        }),
+      ],
+      startTimeFilter: 'applied',
     },
     exitCode: 1,
   },

@@ -1,4 +1,5 @@
-// Writes README's inputs and outputs tables from action.yml, between the marker comments.
+// Writes README's inputs and outputs tables from action.yml (markers `inputs`, `outputs`) and from
+// check/action.yml (markers `check-inputs`, `check-outputs`), between the marker comments.
 // `node scripts/readme-tables.ts` rewrites them; `--check` fails when README is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,7 +32,13 @@ export function renderTables(actionYml: string): { inputs: string; outputs: stri
   return { inputs, outputs };
 }
 
-export function updateReadme(readme: string, tables: { inputs: string; outputs: string }): string {
+/** Every table of README: the main action's, then the check action's (markers prefixed `check-`). */
+export function renderAllTables(actionYml: string, checkActionYml: string): Record<string, string> {
+  const check = renderTables(checkActionYml);
+  return { ...renderTables(actionYml), 'check-inputs': check.inputs, 'check-outputs': check.outputs };
+}
+
+export function updateReadme(readme: string, tables: Record<string, string>): string {
   let out = readme;
   for (const [name, table] of Object.entries(tables)) {
     const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(\\n<!-- ${name}:end -->)`);
@@ -44,13 +51,16 @@ export function updateReadme(readme: string, tables: { inputs: string; outputs: 
 if (import.meta.main) {
   const readmePath = resolve(ROOT, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
-  const next = updateReadme(readme, renderTables(readFileSync(resolve(ROOT, 'action.yml'), 'utf8')));
+  const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
+  const next = updateReadme(readme, renderAllTables(read('action.yml'), read('check/action.yml')));
   if (process.argv.includes('--check')) {
     if (next !== readme) {
-      console.error("README.md's inputs/outputs tables differ from action.yml: run 'npm run docs'.");
+      console.error(
+        "README.md's inputs/outputs tables differ from action.yml or check/action.yml: run 'npm run docs'.",
+      );
       process.exit(1);
     }
-    console.log('README.md tables match action.yml.');
+    console.log('README.md tables match action.yml and check/action.yml.');
   } else {
     writeFileSync(readmePath, next);
   }

@@ -48,6 +48,8 @@ export interface CheckDeps {
   runner: Runner;
   signal: AbortSignal;
   now?: () => number;
+  /** Epoch ms the wait ends at: the step's timeout, counted from the step's start (default now + timeout). */
+  deadline?: number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** incidents.keepIncidents, loaded by the entry only when `issues` is on. */
   keepIncidents?: (
@@ -155,7 +157,7 @@ export async function waitUntilFresh(
 /** The whole check: read, judge, wait, keep incidents, tell. Fails the step through the runner. */
 export async function runCheck(settings: CheckSettings, deps: CheckDeps): Promise<CheckResult> {
   const now = deps.now ?? Date.now;
-  const deadline = now() + settings.timeoutMs;
+  const deadline = deps.deadline ?? now() + settings.timeoutMs;
   const { runner } = deps;
   let healths = await readHealths(settings.flowIds, settings, deps);
   let waitEnd: CheckResult['waitEnd'];

@@ -45,6 +45,14 @@ export interface FlowServiceOptions {
 
 const API = '/data/foundation/flowservice';
 const MAX_LIST_PAGES = 20;
+const FLOW_NOT_FOUND = 'FLOW-1430-400';
+
+export interface ListRunsOptions {
+  /** Asks for runs started after this (epoch ms): `property=metrics.durationSummary.startedAtUTC>{ms}`. */
+  startedAfterMs?: number;
+  /** Runs per page asked (`limit`). */
+  limit?: number;
+}
 /**
  * The two spellings of the re-trigger op: Adobe's tutorial's, then the enum of Adobe's OpenAPI file.
  * Which one the service takes cannot be known offline, so the client speaks both.
@@ -148,14 +156,29 @@ export class FlowServiceClient {
 
   /**
    * GET /runs?property=flowId==X, every page up to a bound. The server is asked to filter and sort,
-   * but neither is trusted: runs of other flows are dropped here, and the caller sorts. A list that
-   * repeats itself (a page token, or a page of runs, seen before) ends there; no run counts twice.
+   * but neither is trusted: runs of other flows are dropped here, and the caller sorts (and drops runs
+   * older than `startedAfterMs`: the start-time filter may be ignored). A list that repeats itself (a
+   * page token, or a page of runs, seen before) ends there; no run counts twice. A next link is read
+   * for its continuation token only, so a relative one (`/runs?...`) cannot lead to another host or path.
    */
-  async listRuns(flowId: string, signal?: AbortSignal): Promise<{ runs: Run[]; complete: boolean }> {
+  async listRuns(
+    flowId: string,
+    signal?: AbortSignal,
+    options: ListRunsOptions = {},
+  ): Promise<{ runs: Run[]; complete: boolean }> {
     const runs = new Map<string, Run>();
     const seen = { tokens: new Set<string>(), runs: new Set<string>() };
     let continuation: string | undefined;
-    const filter = `property=${encodeURIComponent(`flowId==${flowId}`)}&orderby=-createdAt`;
+    const filter = [
+      `property=${encodeURIComponent(`flowId==${flowId}`)}`,
+      ...(options.startedAfterMs === undefined
+        ? []
+        : [
+            `property=${encodeURIComponent(`metrics.durationSummary.startedAtUTC>${Math.floor(options.startedAfterMs)}`)}`,
+          ]),
+      'orderby=-createdAt',
+      ...(options.limit === undefined ? [] : [`limit=${options.limit}`]),
+    ].join('&');
     const what = `the list of runs of flow ${flowId}`;
     const repeated = () => {
       this.warn(`Flow Service repeated a page in ${what}: read it up to there (${runs.size} runs).`);
@@ -183,8 +206,13 @@ export class FlowServiceClient {
   async getFlow(flowId: string, signal?: AbortSignal): Promise<Flow | undefined> {
     const res = await this.get(`/flows/${encodeURIComponent(flowId)}`, signal);
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw serviceError(res, `read flow ${flowId}`);
-    return parseFlowAnswer(res, flowId);
+    if (res.status !== 200) {
+      const error = serviceError(res, `read flow ${flowId}`);
+      // Adobe's way of saying "no such flow" is a 400 with this code (flow-service README).
+      if (error.code === FLOW_NOT_FOUND) return undefined;
+      throw error;
+    }
+    return parseFlowAnswer(res, flowId); // an empty `items` is no such flow too
   }
 
   /**

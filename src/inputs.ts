@@ -268,6 +268,96 @@ export const MAIN_INPUTS = {
   'max-failed-records': spec({ schema: z.string().transform(failedLimit) }),
 };
 
+/** `fail-on`: `none`, or findings separated by commas. */
+const failOn = () =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) =>
+        (list.length === 1 && list[0] === 'none') || (list.length > 0 && list.every((f) => /^(stale|failed)$/.test(f))),
+      "must be 'none' or one or both of stale, failed (comma-separated)",
+    )
+    .transform(
+      (list) => new Set(list.filter((f): f is 'stale' | 'failed' => f !== 'none')) as ReadonlySet<'stale' | 'failed'>,
+    );
+
+/** Every input of the check action, in the order check/action.yml lists them. */
+export const CHECK_INPUTS = /* @__PURE__ */ checkInputs();
+
+/**
+ * Built by a call marked pure, so that the main action's entry, which never reads this table, drops
+ * it when bundled (zod schemas are calls a bundler must otherwise keep): its fail-fast path does not grow.
+ */
+function checkInputs() {
+  /** The runner's own expression for the job's token: check/action.yml's default of `github-token`. */
+  const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+  /** `lookback` and `max-age`: a flow may run weekly, and its history be read over weeks. */
+  const longDuration = () =>
+    z
+      .string()
+      .transform(parsed(parseDuration))
+      .refine((ms) => ms > 0, 'must be longer than zero')
+      .refine((ms) => ms <= 90 * 86_400_000, 'must be 90d or less');
+  return {
+    'flow-id': spec({
+      schema: required('one or more dataflow IDs').transform(idList(UUID, 'dataflow', `(UUIDs such as ${EXAMPLE_ID})`)),
+    }),
+    'client-id': C['client-id'],
+    'client-secret': C['client-secret'],
+    'access-token': C['access-token'],
+    'org-id': C['org-id'],
+    'sandbox-name': C['sandbox-name'],
+    scopes: C.scopes,
+    'max-age': spec({
+      schema: z.string().transform((v, ctx) => {
+        if (v === '') return undefined; // without max-age, freshness is reported and never fails
+        const result = longDuration().safeParse(v);
+        if (result.success) return result.data;
+        ctx.addIssue({ code: 'custom', message: result.error.issues[0]!.message });
+        return z.NEVER;
+      }),
+    }),
+    lookback: spec({ default: '7d', schema: longDuration() }),
+    'fail-on': spec({ default: 'stale,failed', schema: failOn() }),
+    wait: W.wait,
+    timeout: W.timeout,
+    'poll-interval': spec({ ...W['poll-interval'], default: '1m' }),
+    issues: spec({ default: 'false', schema: booleanInput }),
+    'github-token': spec({
+      default: GITHUB_TOKEN_DEFAULT,
+      secret: true,
+      // Outside a runner nobody expands the expression: then there is no token.
+      schema: z.string().transform((v) => (v === GITHUB_TOKEN_DEFAULT ? '' : v)),
+    }),
+    'issue-labels': spec({
+      default: 'aep-dataflow',
+      schema: z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        )
+        .refine(
+          (list) => list.every((l) => l.length <= 50),
+          'must be labels of at most 50 characters, comma-separated',
+        ),
+    }),
+    'request-timeout': C['request-timeout'],
+    'platform-url': C['platform-url'],
+    'ims-url': C['ims-url'],
+    'max-concurrency': C['max-concurrency'],
+    'ui-tenant': C['ui-tenant'],
+  };
+}
+
 export type InputTable = Record<string, InputSpec>;
 /** What a table's inputs parse to, input by input. */
 export type ParsedInputs<T extends InputTable> = { [K in keyof T]: T[K] extends InputSpec<infer V> ? V : never };

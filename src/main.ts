@@ -15,6 +15,7 @@ import { OneFlowReport, SeveralFlowsReport, type Report } from './report.js';
 import { actionsRunner, type Runner } from './runner.js';
 import type { Secrets } from './secrets.js';
 import type { Settings } from './settings.js';
+import { cancelOnSignals } from './signals.js';
 import { failureText, type Step } from './step.js';
 import { renderDryRunPlans, renderSummary, type StepContext } from './summary.js';
 import { Transport } from './transport.js';
@@ -77,19 +78,4 @@ async function tellDryRun(plan: DryRunPlan, context: StepContext, io: Runner): P
   }
   for (const line of plan.plans) io.info(`Dry run: nothing is sent. ${line}`);
   if (plan.plans.length > 0) await io.summary(renderDryRunPlans(plan.plans));
-}
-
-/** SIGINT/SIGTERM (the job was cancelled) abort whatever is in flight. */
-function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (name: string) => controller.abort(new Error(`received ${name}`));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }

@@ -24,7 +24,7 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/
 import { cleanliness, runAction, type ActionResult, type RunOptions } from './harness.ts';
 
 /** The inputs whose values are secrets, whatever the test gave them (a wrong one included). */
-const SECRET_INPUTS = ['client-secret', 'access-token'];
+const SECRET_INPUTS = ['client-secret', 'access-token', 'github-token'];
 
 /** What `cleanliness()` answers for a clean run. */
 export const CLEAN = { leaked: [], stray: [], markers: [], stack: false };

@@ -161,6 +161,80 @@ describe('listing runs', () => {
   });
 });
 
+describe("the check's reads", () => {
+  it('asks for runs started after a time, a page size, and the same filters on every page of a relative next link', async () => {
+    const next = (token: string) => ({ href: `/runs?property=flowId%3D%3D${FLOW}&continuationToken=${token}` });
+    const service = pagedClient([
+      { items: [listed(ids(1))], _links: { next: next('p2') } },
+      { items: [listed(ids(2))], _links: { next: next('p3') } },
+      { items: [listed(ids(3)), { id: ids(4), flowId: ids(9), etag: '"x"' }] },
+    ]);
+    const { runs, complete } = await service.client.listRuns(FLOW, undefined, {
+      startedAfterMs: 1_700_000_000_123,
+      limit: 100,
+    });
+    expect(runs.map((r) => r.id)).toEqual([ids(1), ids(2), ids(3)]); // another flow's run dropped
+    expect(complete).toBe(true);
+    const urls = service.sent.map((r) => new URL(r.url));
+    expect(urls.map((u) => u.origin + u.pathname)).toEqual(
+      Array(3).fill('https://platform.example/data/foundation/flowservice/runs'),
+    );
+    for (const url of urls) {
+      expect(url.searchParams.getAll('property')).toEqual([
+        `flowId==${FLOW}`,
+        'metrics.durationSummary.startedAtUTC>1700000000123',
+      ]);
+      expect(url.searchParams.get('limit')).toBe('100');
+    }
+    expect(urls.map((u) => u.searchParams.get('continuationToken'))).toEqual([null, 'p2', 'p3']);
+  });
+
+  it('sends no start-time filter or limit unless asked (the main action lists as before)', async () => {
+    const service = pagedClient([{ items: [] }]);
+    await service.client.listRuns(FLOW);
+    const url = new URL(service.sent[0]!.url);
+    expect(url.searchParams.getAll('property')).toEqual([`flowId==${FLOW}`]);
+    expect(url.searchParams.has('limit')).toBe(false);
+  });
+
+  it.each([
+    ['404', 404, { type: 'https://ns.adobe.com/aep/errors/FLOW-1430-404', title: 'Not found', status: 404 }],
+    [
+      '400 FLOW-1430-400',
+      400,
+      { type: 'https://ns.adobe.com/aep/errors/FLOW-1430-400', title: 'Bad request', status: 400 },
+    ],
+    ['an empty items', 200, { items: [] }],
+  ])('reads a flow answered with %s as no such flow', async (_, status, body) => {
+    const client = answering(status, body);
+    expect(await client.getFlow(ids(1))).toBeUndefined();
+  });
+
+  it('throws on another 400: a refusal is not "not found"', async () => {
+    const client = answering(400, { type: 'https://ns.adobe.com/aep/errors/FLOW-1400-400', title: 'Bad', status: 400 });
+    await expect(client.getFlow(ids(1))).rejects.toThrow('HTTP 400 FLOW-1400-400');
+  });
+});
+
+/** A client whose every request gets this one answer. */
+function answering(status: number, body: unknown): FlowServiceClient {
+  const http = {
+    async send(): Promise<HttpResponse> {
+      return { status, headers: {}, text: JSON.stringify(body) };
+    },
+  } as unknown as HttpClient;
+  return new FlowServiceClient({
+    platformUrl: 'https://platform.example',
+    clientId: 'c',
+    orgId: 'o@AdobeOrg',
+    sandboxName: 'prod',
+    tokens: { minted: 0, current: async () => 'token', renew: async () => 'token' },
+    http,
+    log: { info: () => undefined, warning: () => undefined },
+    deadline: Date.now() + 60_000,
+  });
+}
+
 describe('a re-trigger whose answer was lost', () => {
   const failed = { id: ids(1), flowId: FLOW, etag: '"old"', createdAt: 1 } as Run;
   const request = { what: 'w', action: 'a', send: async () => ({ failure: 'x', sent: true }), flowId: FLOW };

@@ -8,9 +8,11 @@ import { parse } from 'yaml';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIR = resolve(ROOT, '.github/workflows');
-const action = parse(readFileSync(resolve(ROOT, 'action.yml'), 'utf8')) as {
-  inputs: Record<string, { required?: boolean }>;
-};
+type ActionYml = { inputs: Record<string, { required?: boolean }> };
+const action = parse(readFileSync(resolve(ROOT, 'action.yml'), 'utf8')) as ActionYml;
+const checkAction = parse(readFileSync(resolve(ROOT, 'check/action.yml'), 'utf8')) as ActionYml;
+/** The actions of this repository a workflow step can use locally, by their `uses:`. */
+const OWN_ACTIONS: Record<string, ActionYml> = { './': action, './check': checkAction };
 const TRIGGERS = new Set(['push', 'pull_request', 'workflow_dispatch', 'schedule', 'workflow_call', 'release']);
 
 interface Step {
@@ -30,7 +32,7 @@ const workflows = files.map((f) => [f, parse(readFileSync(resolve(DIR, f), 'utf8
 
 describe('.github/workflows', () => {
   it('has CI and an example for each use', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'example-after-upload.yml', 'example-dispatch.yml']);
+    expect(files.sort()).toEqual(['check-freshness.yml', 'ci.yml', 'example-after-upload.yml', 'example-dispatch.yml']);
   });
 
   it.each(workflows)('%s has the keys GitHub requires', (_file, wf) => {
@@ -44,16 +46,25 @@ describe('.github/workflows', () => {
     }
   });
 
-  it.each(workflows)('%s passes this action only declared inputs, and every required one', (_file, wf) => {
+  it.each(workflows)('%s passes these actions only declared inputs, and every required one', (_file, wf) => {
     for (const step of Object.values(wf.jobs).flatMap((j) => j.steps)) {
-      if (step.uses !== './') continue;
+      const own = step.uses === undefined ? undefined : OWN_ACTIONS[step.uses];
+      if (!own) continue;
       const given = Object.keys(step.with ?? {});
-      expect(given.filter((name) => !(name in action.inputs))).toEqual([]);
-      const required = Object.entries(action.inputs)
+      expect(given.filter((name) => !(name in own.inputs))).toEqual([]);
+      const required = Object.entries(own.inputs)
         .filter(([, i]) => i.required)
         .map(([n]) => n);
       expect(required.filter((name) => !given.includes(name))).toEqual([]);
     }
+  });
+
+  it('the scheduled check runs only where its flows are configured', () => {
+    const wf = workflows.find(([f]) => f === 'check-freshness.yml')![1];
+    expect(Object.keys(wf.on)).toContain('schedule');
+    const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
+    expect(steps.some((s) => s.uses === './check')).toBe(true);
+    for (const job of Object.values(wf.jobs)) expect(String(job.if)).toContain('vars.AEP_CHECK_FLOW_IDS');
   });
 
   it('examples run only by hand in this repository', () => {

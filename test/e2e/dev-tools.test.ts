@@ -129,7 +129,11 @@ describe('npm run demo', () => {
     expect(out).toContain('\nstatus=failed\n');
     expect(out).toMatch(/--- job summary ---\n### ❌ Flow run failed\n/);
     expect(out).toContain('MAPPER-3700-400');
-    expect(out).toMatch(/2 examples, each ended as it should and leaked nothing\.\n$/);
+    // The check action's example: one flow fresh, the other stale and failing.
+    expect(out).toContain('node dist/check/index.js');
+    expect(out).toMatch(/--- outputs \(exit code 1\) ---\nhealthy=false\n/);
+    expect(out).toMatch(/--- job summary ---\n### ❌ 1 of 2 dataflows unhealthy\n/);
+    expect(out).toMatch(/3 examples, each ended as it should and leaked nothing\.\n$/);
     // Nothing secret (the emulator's client secret, any token), no command for a runner reading this
     // output (the action's log is set off by a bar), no `##[`, no stack trace.
     expect(out).not.toContain(new Emulator().clientSecret);

@@ -6,7 +6,7 @@ import './zod-config.js';
 import { readCheckSettings, type CheckStepSettings } from './check-settings.js';
 import { command, appendSummary, getInput } from './entry-io.js';
 import { InputError } from './inputs.js';
-import { esc } from './markdown.js';
+import { renderBadInput } from './bad-input.js';
 import { Secrets } from './secrets.js';
 import { messageOf } from './step.js';
 
@@ -36,16 +36,8 @@ function failOnInputs(error: unknown): void {
   process.exitCode = 1;
   // A bug, not the user's doing, sends its stack to the debug log only.
   command('error', secrets.redact(messageOf(error, (stack) => command('debug', secrets.redact(stack)))));
-  if (error instanceof InputError) appendSummary(secrets.redact(renderBadInput(error.problems)));
-}
-
-function renderBadInput(problems: string[]): string {
-  return [
-    '### ❌ No dataflow was checked: the inputs are not right',
-    '',
-    ...problems.map((p) => `- ${esc(p)}`),
-    '',
-    'Nothing was sent to Adobe or GitHub. Correct the inputs in the workflow file and run it again.',
-    '',
-  ].join('\n');
+  if (error instanceof InputError)
+    appendSummary(
+      secrets.redact(renderBadInput(error.problems, { title: 'No dataflow was checked', sentTo: 'Adobe or GitHub' })),
+    );
 }

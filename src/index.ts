@@ -7,7 +7,7 @@ import { command, appendSummary, getInput } from './entry-io.js';
 import { Secrets } from './secrets.js';
 import { InputError, readSettings, type Settings } from './settings.js';
 import { messageOf } from './step.js';
-import { renderBadInput } from './summary.js';
+import { renderBadInput } from './bad-input.js';
 
 /**
  * The step spends its life waiting on the network, so V8's optimizing tiers buy it nothing and their

@@ -32,18 +32,6 @@ export function renderDryRunPlans(plans: string[]): string {
   return ['### 🧪 Dry run: nothing was sent', '', ...plans.map((p) => `- ${esc(p)}`), ''].join('\n');
 }
 
-/** Markdown for a step that stopped at its inputs: each bad input, and that nothing was sent. */
-export function renderBadInput(problems: string[]): string {
-  return [
-    '### ❌ No flow run was started: the inputs are not right',
-    '',
-    ...problems.map((p) => `- ${esc(p)}`),
-    '',
-    'Nothing was sent to Adobe. Correct the inputs in the workflow file and run it again.',
-    '',
-  ].join('\n');
-}
-
 /** Markdown for the job summary of one flow: a table a person reads at a glance. */
 export function renderSummary(story: RunStory, context: StepContext): string {
   const { run, wait } = story;

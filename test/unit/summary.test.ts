@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/answers.ts';
 import { overallStatus } from '../../src/outcome.ts';
-import { renderBadInput, renderSummary, renderSummaryOfMany } from '../../src/summary.ts';
+import { renderBadInput } from '../../src/bad-input.ts';
+import { renderSummary, renderSummaryOfMany } from '../../src/summary.ts';
 import type { StepContext } from '../../src/summary.ts';
 import { aRun } from '../builders.ts';
 

@@ -2,7 +2,7 @@
 // emulator as the e2e tests run it, its GITHUB_STEP_SUMMARY is rendered as GitHub shows it (Markdown
 // to HTML, with CSS close to GitHub's), and headless Chromium takes a screenshot of each.
 //
-//   npm run pictures          # writes docs/summary-success.png, -failure.png, -several.png
+//   npm run pictures          # writes docs/summary-success.png, -failure.png, -several.png, -check.png
 //
 // Needs Chromium (apt-get install -y chromium fonts-noto-color-emoji; or CHROMIUM=/path/to/chrome).
 // Not part of `npm test`: CI has no Chromium.
@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { marked } from 'marked';
-import { startEmulator, type FlowScenario } from '../test/emulator/emulator.ts';
+import { scheduledHistory, startEmulator, type EmulatorOptions, type FlowScenario } from '../test/emulator/emulator.ts';
 import { baseInputs, runAction } from '../test/e2e/harness.ts';
 
 const DOCS = resolve(import.meta.dirname, '../docs');
@@ -34,7 +34,14 @@ interface Picture {
   file: string;
   flows: Record<string, FlowScenario>;
   inputs: Record<string, string>;
+  /** The bundled entry (default: the main action's). */
+  entry?: string;
+  /** More of the emulator's options (a flow's history, for the check). */
+  emulator?: EmulatorOptions;
 }
+
+const HOUR = 3_600_000;
+const NOW = Date.now();
 
 const failedRun: FlowScenario = {
   statuses: ['inProgress', 'failed'],
@@ -80,16 +87,47 @@ const PICTURES: Picture[] = [
     },
     inputs: { 'flow-id': [ORDERS, CUSTOMERS, PRODUCTS].join('\n'), wait: 'true' },
   },
+  {
+    // The check action: a week of hourly runs each; one fresh, one stale, one whose newest runs failed.
+    file: 'summary-check.png',
+    entry: resolve(import.meta.dirname, '../dist/check/index.js'),
+    flows: {
+      [ORDERS]: { details: { name: 'Orders, hourly files', frequency: 'hour' } },
+      [CUSTOMERS]: { details: { name: 'Customers, CRM', frequency: 'hour' } },
+      [PRODUCTS]: { details: { name: 'Products, daily table', frequency: 'day' } },
+    },
+    emulator: {
+      existingRuns: [
+        ...scheduledHistory(ORDERS, {
+          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
+          toMs: NOW - HOUR / 2,
+          everyMs: HOUR,
+          records: { input: 2_000, created: 1_998, failed: 2 },
+        }),
+        ...scheduledHistory(CUSTOMERS, {
+          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
+          toMs: NOW - HOUR / 2,
+          everyMs: HOUR,
+          window: 'copy activity',
+          status: (i) => (i >= 163 ? 'failed' : 'success'),
+          errors: (i) =>
+            i >= 163 ? [{ code: 'CONNECTOR-1001-500', message: 'Connection to the source timed out' }] : undefined,
+        }),
+        ...scheduledHistory(PRODUCTS, { fromMs: NOW - 7 * 24 * HOUR, toMs: NOW - 2 * 24 * HOUR, everyMs: 24 * HOUR }),
+      ],
+    },
+    inputs: { 'flow-id': [ORDERS, CUSTOMERS, PRODUCTS].join('\n'), 'max-age': '26h', lookback: '7d' },
+  },
 ];
 
 /** Runs the action for one picture and returns its job summary (Markdown). */
 async function summaryOf(picture: Picture): Promise<string> {
-  const emulator = await startEmulator({ flows: picture.flows });
+  const emulator = await startEmulator({ flows: picture.flows, ...picture.emulator });
   try {
     const inputs = baseInputs(emulator, { ...TIMES, 'poll-interval': '20ms', ...picture.inputs });
     // The manifest's failed-record addresses point at the emulator; show the host Adobe gives instead.
     emulator.url = 'https://platform.adobe.io';
-    const result = await runAction(inputs);
+    const result = await runAction(inputs, picture.entry ? { entry: picture.entry } : {});
     if (!result.summary) throw new Error(`${picture.file}: the action wrote no summary\n${result.stdout}`);
     return result.summary;
   } finally {
@@ -128,8 +166,7 @@ pre code { background: none; padding: 0; }
 table { border-collapse: collapse; display: block; width: max-content; max-width: 100%; overflow: auto; }
 th, td { border: 1px solid #d1d9e0; padding: 6px 13px; text-align: left; }
 tr:nth-child(2n) { background: #f6f8fa; }
-thead th:empty { display: none; }
-thead:has(th:empty) { display: none; }
+thead:not(:has(th:not(:empty))) { display: none; }
 td:first-child { font-weight: 600; white-space: nowrap; }
 `;
 

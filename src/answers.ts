@@ -53,31 +53,33 @@ const metricsSchema = z.looseObject({
   fileSummary,
 });
 
-const activitySchema = z.looseObject({
+// What the action reads of an activity and of a run: unknown keys are left out rather than copied (a
+// check parses thousands of runs). `metrics` stays whole: it is an output.
+const activitySchema = z.object({
   id: anything,
   name: anything,
   statusSummary: z
-    .looseObject({
+    .object({
       errors: errorList,
-      extensions: z.looseObject({ errors: errorList, manifest: anything }).optional().catch(undefined),
+      extensions: z.object({ errors: errorList, manifest: anything }).optional().catch(undefined),
     })
     .optional()
     .catch(undefined),
   durationSummary: z
-    .looseObject({
-      extensions: z.looseObject({ windowStart: anything, windowEnd: anything }).optional().catch(undefined),
+    .object({
+      extensions: z.object({ windowStart: anything, windowEnd: anything }).optional().catch(undefined),
     })
     .optional()
     .catch(undefined),
   recordSummary,
   fileSummary,
   targetInfo: z
-    .array(z.looseObject({ reference: z.looseObject({ ids: anything }).optional().catch(undefined) }))
+    .array(z.object({ reference: z.object({ ids: anything }).optional().catch(undefined) }))
     .optional()
     .catch(undefined),
 });
 
-const runSchema = z.looseObject({
+const runSchema = z.object({
   id: z.string().min(1),
   flowId: z.string().optional().catch(undefined),
   etag: z.string().optional().catch(undefined),

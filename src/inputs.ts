@@ -147,6 +147,14 @@ function failedLimit(value: string, ctx: Ctx): FailedLimit | undefined {
 
 const spec = <T>(s: InputSpec<T>): InputSpec<T> => s;
 
+/** Names separated by commas: spaces around them and empty ones ignored. */
+const commaList = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
 /** The inputs every action of this repository reads the same way: credentials and connection. */
 export const CONNECTION_INPUTS = {
   'client-id': spec({
@@ -172,14 +180,7 @@ export const CONNECTION_INPUTS = {
   'sandbox-name': spec({ default: 'prod', schema: z.string().transform(sandboxName) }),
   scopes: spec({
     default: 'openid,AdobeID,read_organizations,additional_info.projectedProductContext,session',
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
+    schema: commaList
       .refine((list) => list.length > 0, 'must name at least one scope')
       .refine((list) => list.every((s) => HEADER_SAFE.test(s)), 'must be scope names separated by commas')
       .transform((list) => list.join(',')),
@@ -337,18 +338,10 @@ function checkInputs() {
     }),
     'issue-labels': spec({
       default: 'aep-dataflow',
-      schema: z
-        .string()
-        .transform((v) =>
-          v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        )
-        .refine(
-          (list) => list.every((l) => l.length <= 50),
-          'must be labels of at most 50 characters, comma-separated',
-        ),
+      schema: commaList.refine(
+        (list) => list.every((l) => l.length <= 50),
+        'must be labels of at most 50 characters, comma-separated',
+      ),
     }),
     'request-timeout': C['request-timeout'],
     'platform-url': C['platform-url'],

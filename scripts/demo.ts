@@ -12,13 +12,8 @@
 // code it should end with. The `check` action's example runs dist/check/index.js.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  scheduledHistory,
-  startEmulator,
-  type Emulator,
-  type EmulatorOptions,
-  type FlowScenario,
-} from '../test/emulator/emulator.ts';
+import { startEmulator, type Emulator, type EmulatorOptions, type FlowScenario } from '../test/emulator/emulator.ts';
+import { weekOfHourlyRuns } from '../test/emulator/examples.ts';
 import { cleanliness, runAction, type ActionResult } from '../test/e2e/harness.ts';
 import { formatOutput } from './outputs.ts';
 
@@ -58,7 +53,6 @@ const badData: FlowScenario = {
   files: { input: 4, output: 3, failed: 1 },
 };
 
-const HOUR = 3_600_000;
 const NOW = Date.now();
 
 const EXAMPLES: Example[] = [
@@ -98,23 +92,7 @@ const EXAMPLES: Example[] = [
         [ORDERS]: { details: { name: 'Orders, hourly files', frequency: 'hour' } },
         [CUSTOMERS]: { details: { name: 'Customers, CRM', frequency: 'hour' } },
       },
-      existingRuns: [
-        ...scheduledHistory(ORDERS, {
-          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
-          toMs: NOW - HOUR / 2,
-          everyMs: HOUR,
-          records: { input: 2_000, created: 1_998, failed: 2 },
-        }),
-        ...scheduledHistory(CUSTOMERS, {
-          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
-          toMs: NOW - HOUR / 2,
-          everyMs: HOUR,
-          window: 'copy activity',
-          status: (i) => (i >= 163 ? 'failed' : 'success'), // the newest five failed
-          errors: (i) =>
-            i >= 163 ? [{ code: 'CONNECTOR-1001-500', message: 'Connection to the source timed out' }] : undefined,
-        }),
-      ],
+      existingRuns: weekOfHourlyRuns(ORDERS, CUSTOMERS, NOW),
       startTimeFilter: 'applied',
     },
     exitCode: 1,

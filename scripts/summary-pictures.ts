@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { marked } from 'marked';
 import { scheduledHistory, startEmulator, type EmulatorOptions, type FlowScenario } from '../test/emulator/emulator.ts';
+import { weekOfHourlyRuns } from '../test/emulator/examples.ts';
 import { baseInputs, runAction } from '../test/e2e/harness.ts';
 
 const DOCS = resolve(import.meta.dirname, '../docs');
@@ -98,21 +99,7 @@ const PICTURES: Picture[] = [
     },
     emulator: {
       existingRuns: [
-        ...scheduledHistory(ORDERS, {
-          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
-          toMs: NOW - HOUR / 2,
-          everyMs: HOUR,
-          records: { input: 2_000, created: 1_998, failed: 2 },
-        }),
-        ...scheduledHistory(CUSTOMERS, {
-          fromMs: NOW - 7 * 24 * HOUR + HOUR / 2,
-          toMs: NOW - HOUR / 2,
-          everyMs: HOUR,
-          window: 'copy activity',
-          status: (i) => (i >= 163 ? 'failed' : 'success'),
-          errors: (i) =>
-            i >= 163 ? [{ code: 'CONNECTOR-1001-500', message: 'Connection to the source timed out' }] : undefined,
-        }),
+        ...weekOfHourlyRuns(ORDERS, CUSTOMERS, NOW),
         ...scheduledHistory(PRODUCTS, { fromMs: NOW - 7 * 24 * HOUR, toMs: NOW - 2 * 24 * HOUR, everyMs: 24 * HOUR }),
       ],
     },

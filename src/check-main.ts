@@ -48,7 +48,7 @@ export async function runWith(settings: CheckStepSettings, startedAt: number, se
     const reads: CheckReads = {
       getFlow: (flowId, signal) => service.getFlow(flowId, signal),
       async listRuns(flowId, sinceMs, signal) {
-        const { runs, complete } = await service.listRuns(flowId, signal, {
+        const { runs, complete } = await service.listBriefRuns(flowId, signal, {
           startedAfterMs: sinceMs,
           limit: RUNS_PER_PAGE,
         });

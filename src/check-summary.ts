@@ -2,7 +2,7 @@
 // per unhealthy flow with its newest errors. Service text goes through quiet(): no HTML, link, mention
 // or reference of the service's reaches the page.
 import type { ServiceErrorEntry } from './answers.js';
-import { findingsOf, isUnhealthy, newestErrors, type FlowHealth } from './health.js';
+import { findingsOf, isUnhealthy, type FlowHealth } from './health.js';
 import { capital, code, num, quiet } from './markdown.js';
 import { runUrl, type LinkContext } from './outcome.js';
 import { classifyStatus } from './status.js';
@@ -94,7 +94,7 @@ export function facts(h: FlowHealth, view: CheckView): string[] {
     h.dataThrough === undefined ? 'no success' : isoSeconds(h.dataThrough),
     age,
     newestRunCell(h, view),
-    `${h.succeeded} / ${h.runs.length}`,
+    `${h.succeeded} / ${h.runCount}`,
     h.medianDurationSeconds === undefined ? '—' : formatDuration(h.medianDurationSeconds * 1000),
     `${num(h.recordsIn)} · ${num(h.recordsFailed)}`,
     h.topErrors.length === 0 ? '—' : h.topErrors.map((e) => `${code(e.code)} ×${e.count}`).join(' '),
@@ -117,7 +117,7 @@ function section(h: FlowHealth, view: CheckView): string[] {
   for (const problem of h.problems) lines.push(`- ${capital(quiet(problem))}`);
   const issue = view.issueUrls?.get(h.flowId);
   if (issue) lines.push(`- Incident: ${issue}`);
-  const errors = newestErrors(h);
+  const errors = h.newestErrors;
   if (errors.length > 0) lines.push('', '**Newest errors**', '', ...errors.map((e) => `- ${errorLine(e)}`));
   lines.push('');
   return lines;

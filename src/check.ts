@@ -2,7 +2,7 @@
 // [incidents] -> tell. Read-only: nothing here creates or re-triggers a run. How flows and runs are
 // read (CheckReads), the runner, the clock and sleep are passed in.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Flow, Run } from './answers.js';
+import type { BriefRun, Flow } from './answers.js';
 import { reasons, renderCheckSummary, type CheckView } from './check-summary.js';
 import {
   assessFlow,
@@ -26,7 +26,7 @@ export interface CheckReads {
   /** GET /flows/{id}: the flow, or undefined when there is no such flow in the sandbox. Throws when refused. */
   getFlow(flowId: string, signal: AbortSignal): Promise<Flow | undefined>;
   /** GET /runs?property=flowId=={id}&property=metrics.durationSummary.startedAtUTC>{sinceMs}, every page. */
-  listRuns(flowId: string, sinceMs: number, signal: AbortSignal): Promise<Run[]>;
+  listRuns(flowId: string, sinceMs: number, signal: AbortSignal): Promise<BriefRun[]>;
 }
 
 export interface CheckSettings {
@@ -106,13 +106,17 @@ export async function readHealths(
 ): Promise<FlowHealth[]> {
   const now = deps.now ?? Date.now;
   const slots = limiter(settings.maxConcurrency);
-  const readings = await Promise.all(
+  const debug = (m: string) => deps.runner.debug(m);
+  // Each flow is judged as soon as it is read, so that its pages of runs are garbage before the next
+  // flow's arrive: 200 flows' lists are never held at once.
+  return Promise.all(
     flowIds.map((id) =>
-      slots(() => readFlow(id, deps.reads, now() - settings.lookbackMs, deps.signal, (m) => deps.runner.debug(m))),
+      slots(async () => {
+        const reading = await readFlow(id, deps.reads, now() - settings.lookbackMs, deps.signal, debug);
+        return assessFlow(reading, { nowMs: now(), lookbackMs: settings.lookbackMs, maxAgeMs: settings.maxAgeMs });
+      }),
     ),
   );
-  const nowMs = now();
-  return readings.map((r) => assessFlow(r, { nowMs, lookbackMs: settings.lookbackMs, maxAgeMs: settings.maxAgeMs }));
 }
 
 /**
@@ -225,7 +229,7 @@ function logLine(h: FlowHealth, view: CheckView): string {
       ? `no successful run in the last ${formatDuration(view.lookbackMs)}`
       : `data through ${isoSeconds(h.dataThrough)} (${formatDuration((h.ageSeconds ?? 0) * 1000)} ago${view.maxAgeMs === undefined ? '' : `, max-age ${formatDuration(view.maxAgeMs)}`})`;
   const newest = h.newest ? `newest run ${h.newest.id} ${h.newest.status ?? 'unknown'}` : 'no run';
-  return `Flow ${h.flowId}${name}: ${data}; ${newest}; ${h.succeeded} of ${h.runs.length} runs succeeded.`;
+  return `Flow ${h.flowId}${name}: ${data}; ${newest}; ${h.succeeded} of ${h.runCount} runs succeeded.`;
 }
 
 /** Why a flow is unhealthy, as plain text for an annotation (service text is inert already). */

@@ -2,13 +2,17 @@
 // knows their paths. Sending is transport.ts's; the at-most-once rule for requests that start a run
 // is start-once.ts's; what the answers mean is answers.ts's.
 import {
+  parseBriefRunPage,
   parseFlowAnswer,
   parseRunAnswer,
   parseRunPage,
   serviceError,
   ServiceError,
+  type Answer,
+  type BriefRun,
   type Flow,
   type Run,
+  type RunPage,
 } from './answers.js';
 import type { HttpClient } from './http.js';
 import type { TokenSource } from './ims.js';
@@ -46,6 +50,12 @@ export interface FlowServiceOptions {
 const API = '/data/foundation/flowservice';
 const MAX_LIST_PAGES = 20;
 const FLOW_NOT_FOUND = 'FLOW-1430-400';
+
+/** A flow's runs as listed; `complete` is false when the list was cut at its bound of pages. */
+export interface ListedRuns<T> {
+  runs: T[];
+  complete: boolean;
+}
 
 export interface ListRunsOptions {
   /** Asks for runs started after this (epoch ms): `property=metrics.durationSummary.startedAtUTC>{ms}`. */
@@ -161,12 +171,22 @@ export class FlowServiceClient {
    * page token, or a page of runs, seen before) ends there; no run counts twice. A next link is read
    * for its continuation token only, so a relative one (`/runs?...`) cannot lead to another host or path.
    */
-  async listRuns(
+  listRuns(flowId: string, signal?: AbortSignal, options: ListRunsOptions = {}): Promise<ListedRuns<Run>> {
+    return this.walkRuns(flowId, (res, what) => parseRunPage(res, what, this.warn), signal, options);
+  }
+
+  /** The same list, each run read only as far as judging a flow's health needs (the check's lists). */
+  listBriefRuns(flowId: string, signal?: AbortSignal, options: ListRunsOptions = {}): Promise<ListedRuns<BriefRun>> {
+    return this.walkRuns(flowId, parseBriefRunPage, signal, options);
+  }
+
+  private async walkRuns<T extends BriefRun>(
     flowId: string,
-    signal?: AbortSignal,
-    options: ListRunsOptions = {},
-  ): Promise<{ runs: Run[]; complete: boolean }> {
-    const runs = new Map<string, Run>();
+    parsePage: (res: Answer, what: string) => RunPage<T>,
+    signal: AbortSignal | undefined,
+    options: ListRunsOptions,
+  ): Promise<ListedRuns<T>> {
+    const runs = new Map<string, T>();
     const seen = { tokens: new Set<string>(), runs: new Set<string>() };
     let continuation: string | undefined;
     const filter = [
@@ -188,7 +208,7 @@ export class FlowServiceClient {
       const query = `${filter}${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`;
       const res = await this.get(`/runs?${query}`, signal);
       if (res.status !== 200) throw serviceError(res, `list the runs of flow ${flowId}`);
-      const answer = parseRunPage(res, what, this.warn);
+      const answer = parsePage(res, what);
       if (answer.runs.length > 0 && answer.runs.every((run) => seen.runs.has(run.id))) return repeated();
       for (const run of answer.runs) {
         seen.runs.add(run.id);

@@ -1,7 +1,7 @@
 // Freshness and health of a dataflow: pure functions over the flow as read and the runs listed in
 // `lookback`. Like history.ts, they filter, dedupe and sort on their own: the service may have ignored
 // the filters asked of it, listed runs in any order, or shown one run on two pages.
-import type { Flow, Run, ServiceErrorEntry } from './answers.js';
+import type { BriefRun, Flow, ServiceErrorEntry } from './answers.js';
 import { classifyStatus } from './status.js';
 
 /** What the check judges against. */
@@ -19,7 +19,7 @@ export interface FlowReading {
   flowId: string;
   flow: Flow | undefined;
   /** Undefined when the runs could not be read. */
-  runs: readonly Run[] | undefined;
+  runs: readonly BriefRun[] | undefined;
   /** Why a read failed, in words for the user (already inert); one per failed read. */
   problems: string[];
 }
@@ -31,7 +31,7 @@ export interface NewestRun {
   /** Epoch ms it started (or was created). */
   at: number | undefined;
   /** The listed run, when it is one. */
-  run: Run | undefined;
+  run: BriefRun | undefined;
 }
 
 export interface ErrorCount {
@@ -48,13 +48,18 @@ export interface FlowHealth {
   unreadable: string | undefined;
   /** Problems that did not stop the judgement (the flow read refused while its runs were listed). */
   problems: string[];
-  /** The runs of `lookback`, each once, newest first. */
-  runs: Run[];
+  /**
+   * How many runs started in `lookback` (each once). The runs themselves are not kept: a check of 200
+   * hourly flows would hold 33,600 of them to its end.
+   */
+  runCount: number;
+  /** The errors of the newest run that has any (a failed one first), at most NEWEST_ERRORS. */
+  newestErrors: ServiceErrorEntry[];
   newest: NewestRun | undefined;
   /** The newest run with a final status. */
-  newestFinished: Run | undefined;
+  newestFinished: BriefRun | undefined;
   /** The newest success (or partial success), by completion. */
-  lastSuccess: Run | undefined;
+  lastSuccess: BriefRun | undefined;
   lastSuccessAt: number | undefined;
   /** The end of the newest data a success brought in: its window end, else its completion. */
   dataThrough: number | undefined;
@@ -72,6 +77,8 @@ export interface FlowHealth {
 
 /** How many error codes the report and the summary show. */
 export const TOP_ERRORS = 5;
+/** How many of the newest errors an unhealthy flow's section and incident show. */
+export const NEWEST_ERRORS = 10;
 
 /** One flow's health from what was read of it. */
 export function assessFlow(reading: FlowReading, rules: HealthRules): FlowHealth {
@@ -94,7 +101,8 @@ export function assessFlow(reading: FlowReading, rules: HealthRules): FlowHealth
     flow: reading.flow,
     unreadable: unreadableWhy(reading),
     problems: reading.runs === undefined ? [] : reading.problems,
-    runs,
+    runCount: runs.length,
+    newestErrors: newestErrors(runs),
     newest,
     newestFinished,
     lastSuccess,
@@ -113,9 +121,13 @@ export function assessFlow(reading: FlowReading, rules: HealthRules): FlowHealth
 }
 
 /** The runs of this flow that started within `lookback`, each once (the newest read of it), newest first. */
-export function runsInLookback(runs: readonly Run[], flowId: string, rules: Pick<HealthRules, 'nowMs' | 'lookbackMs'>) {
+export function runsInLookback(
+  runs: readonly BriefRun[],
+  flowId: string,
+  rules: Pick<HealthRules, 'nowMs' | 'lookbackMs'>,
+) {
   const since = rules.nowMs - rules.lookbackMs;
-  const byId = new Map<string, Run>();
+  const byId = new Map<string, BriefRun>();
   for (const run of runs) {
     if (run.flowId !== undefined && run.flowId !== flowId) continue;
     const at = startedAt(run);
@@ -130,22 +142,22 @@ export function runsInLookback(runs: readonly Run[], flowId: string, rules: Pick
 }
 
 /** When a run started: its durationSummary, else its creation (epoch ms). */
-export function startedAt(run: Run): number | undefined {
+export function startedAt(run: BriefRun): number | undefined {
   return positive(run.metrics?.durationSummary?.startedAtUTC) ?? positive(run.createdAt);
 }
 
-function completedAt(run: Run): number | undefined {
+function completedAt(run: BriefRun): number | undefined {
   return positive(run.metrics?.durationSummary?.completedAtUTC);
 }
 
 /** Where a successful run's data ends (unix seconds): its window end, else its completion. */
-export function dataEnd(run: Run): number | undefined {
+export function dataEnd(run: BriefRun): number | undefined {
   if (run.window) return run.window.end;
   const done = completedAt(run);
   return done === undefined ? undefined : Math.floor(done / 1000);
 }
 
-function durationMs(run: Run): number | undefined {
+function durationMs(run: BriefRun): number | undefined {
   if (classifyStatus(run.status) === 'pending') return undefined;
   const start = positive(run.metrics?.durationSummary?.startedAtUTC);
   const end = completedAt(run);
@@ -153,7 +165,7 @@ function durationMs(run: Run): number | undefined {
 }
 
 /** The newest listed run, unless the flow's lastRunDetails names a newer one that lists do not show yet. */
-function newestOf(runs: readonly Run[], flow: Flow | undefined): NewestRun | undefined {
+function newestOf(runs: readonly BriefRun[], flow: Flow | undefined): NewestRun | undefined {
   const listed = runs[0];
   const fromList: NewestRun | undefined = listed && {
     id: listed.id,
@@ -176,7 +188,7 @@ function unreadableWhy(reading: FlowReading): string | undefined {
 }
 
 /** The codes that stood in most runs (each run counts a code once), most first, then by code. */
-function topErrors(runs: readonly Run[]): ErrorCount[] {
+function topErrors(runs: readonly BriefRun[]): ErrorCount[] {
   const counts = new Map<string, number>();
   for (const run of runs) {
     for (const code of new Set(run.errors.map((e) => e.code).filter(Boolean))) {
@@ -189,11 +201,11 @@ function topErrors(runs: readonly Run[]): ErrorCount[] {
     .slice(0, TOP_ERRORS);
 }
 
-/** The errors of the newest run that has any (a failed one first), for an unhealthy flow's section. */
-export function newestErrors(health: FlowHealth, max = 10): ServiceErrorEntry[] {
-  const failedRun = health.runs.find((r) => classifyStatus(r.status) === 'failure' && r.errors.length > 0);
-  const any = failedRun ?? health.runs.find((r) => r.errors.length > 0);
-  return (any?.errors ?? []).slice(0, max);
+/** The errors of the newest run that has any (a failed one first). */
+function newestErrors(runs: readonly BriefRun[]): ServiceErrorEntry[] {
+  const failedRun = runs.find((r) => classifyStatus(r.status) === 'failure' && r.errors.length > 0);
+  const any = failedRun ?? runs.find((r) => r.errors.length > 0);
+  return (any?.errors ?? []).slice(0, NEWEST_ERRORS);
 }
 
 // ---- verdicts ----
@@ -246,7 +258,7 @@ export function reportEntry(health: FlowHealth, issueUrl?: string) {
     dataThrough: health.dataThrough ?? null,
     ageSeconds: health.ageSeconds ?? null,
     stale: health.stale,
-    runs: health.runs.length,
+    runs: health.runCount,
     succeeded: health.succeeded,
     failed: health.failed,
     medianDurationSeconds: health.medianDurationSeconds ?? null,

@@ -4,7 +4,7 @@
 // issue text are pure; only keepIncidents() talks to GitHub, through @actions/github, which it loads
 // with import() so that a check without `issues` never loads it.
 import { errorLine, facts, FACTS, dataflowUrl, healthIcon, reasons, type CheckView } from './check-summary.js';
-import { findingsOf, newestErrors, type FlowHealth } from './health.js';
+import { findingsOf, type FlowHealth } from './health.js';
 import { code, quiet } from './markdown.js';
 import { isoSeconds } from './time.js';
 import { inert } from './untrusted.js';
@@ -72,7 +72,7 @@ export function issueBody(health: FlowHealth, view: CheckView): string {
     `| ${facts(health, view).join(' | ')} |`,
     '',
   ];
-  const errors = newestErrors(health);
+  const errors = health.newestErrors;
   if (errors.length > 0) lines.push('**Newest errors**', '', ...errors.map((e) => `- ${errorLine(e)}`), '');
   lines.push(
     `_Kept by the dataflow check: updated while the flow stays ${findingWords(health)}, closed when it is healthy again. Last checked ${isoSeconds(Math.floor(view.nowMs / 1000))}._`,

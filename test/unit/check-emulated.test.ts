@@ -2,7 +2,7 @@
 // against the Flow Service emulator (histories of hourly flows over a week, the start-time filter applied
 // or ignored, pages), and the real incidents against the GitHub emulator.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseFlowAnswer, parseRunPage, serviceError, type Run } from '../../src/answers.ts';
+import { parseBriefRunPage, parseFlowAnswer, serviceError, type BriefRun } from '../../src/answers.ts';
 import { runCheck, type CheckReads, type CheckSettings } from '../../src/check.ts';
 import { keepIncidents } from '../../src/incidents.ts';
 import type { Runner } from '../../src/runner.ts';
@@ -22,7 +22,7 @@ afterEach(async () => {
   gh = undefined;
 });
 
-/** What the check needs of the client, as the lead's client will do it: flow read, then pages of runs since. */
+/** What the check needs of the client, as FlowServiceClient does it: flow read, then pages of brief runs since. */
 function reads(e: Emulator): CheckReads {
   const headers = {
     authorization: `Bearer ${e.issueToken()}`,
@@ -42,13 +42,13 @@ function reads(e: Emulator): CheckReads {
       return parseFlowAnswer(res, id);
     },
     async listRuns(id, sinceMs) {
-      const runs: Run[] = [];
+      const runs: BriefRun[] = [];
       const filter = `property=${encodeURIComponent(`flowId==${id}`)}&property=${encodeURIComponent(`metrics.durationSummary.startedAtUTC>${sinceMs}`)}`;
       let next: string | undefined;
       do {
         const res = await get(`/runs?${filter}${next ? `&continuationToken=${next}` : ''}`);
         if (res.status !== 200) throw serviceError(res, `list the runs of flow ${id}`);
-        const page = parseRunPage(res, 'list');
+        const page = parseBriefRunPage(res, 'list');
         runs.push(...page.runs);
         next = page.next;
       } while (next);

@@ -7,7 +7,6 @@ import {
   findingsOf,
   isFresh,
   isUnhealthy,
-  newestErrors,
   reportEntry,
   runsInLookback,
   type FailOn,
@@ -145,7 +144,7 @@ describe('freshness', () => {
     const h = assess([run({ id: 'ancient', startedHoursAgo: 8 * 24, windowEndHoursAgo: 8 * 24 })], {
       maxAgeMs: 365 * DAY,
     });
-    expect(h.runs).toEqual([]);
+    expect(h.runCount).toBe(0);
     expect(h.dataThrough).toBeUndefined();
     expect(h.stale).toBe(true);
   });
@@ -213,7 +212,7 @@ describe('health over lookback', () => {
 
   it('counts runs, successes (partial ones too) and failures, on our side', () => {
     const h = assess(history);
-    expect([h.runs.length, h.succeeded, h.failed]).toEqual([5, 2, 2]);
+    expect([h.runCount, h.succeeded, h.failed]).toEqual([5, 2, 2]);
   });
 
   it('takes the median duration of finished runs (mean of the middle two)', () => {
@@ -260,8 +259,8 @@ describe('health over lookback', () => {
   });
 
   it('gives the newest failed run’s errors for the unhealthy flow’s section', () => {
-    expect(newestErrors(assess(history)).map((e) => e.code)).toEqual(['CONNECTOR-1001-500']);
-    expect(newestErrors(assess([run({ id: 'ok', startedHoursAgo: 1 })]))).toEqual([]);
+    expect(assess(history).newestErrors.map((e) => e.code)).toEqual(['CONNECTOR-1001-500']);
+    expect(assess([run({ id: 'ok', startedHoursAgo: 1 })]).newestErrors).toEqual([]);
   });
 });
 

@@ -5,12 +5,21 @@ it('runs every task, never more than the limit at once, starting the next as soo
   let running = 0;
   let most = 0;
   const done: number[] = [];
-  await forEachLimited([30, 5, 5, 5, 5, 5], 2, async (ms, i) => {
+  // The first task ends only once the five others have (or after a second, should the pool hold
+  // them back behind it): no race between timers, so a loaded machine cannot change the order.
+  let releaseSlow = (): void => {};
+  const slowMayEnd = new Promise<void>((resolve) => {
+    releaseSlow = resolve;
+    setTimeout(resolve, 1000);
+  });
+  await forEachLimited(['slow', 'fast', 'fast', 'fast', 'fast', 'fast'], 2, async (kind, i) => {
     running += 1;
     most = Math.max(most, running);
-    await new Promise((r) => setTimeout(r, ms));
+    if (kind === 'slow') await slowMayEnd;
+    else await new Promise((r) => setTimeout(r, 1));
     running -= 1;
     done.push(i);
+    if (done.length === 5 && !done.includes(0)) releaseSlow();
   });
   expect(most).toBe(2);
   expect([...done].sort()).toEqual([0, 1, 2, 3, 4, 5]);

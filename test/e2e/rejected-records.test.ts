@@ -1,6 +1,7 @@
 // Issue #20: the rejected records of a run that did not end well, read from its batches' error
 // diagnostics (Data Access API) by the bundled action against the emulator: each `failed-records`
-// level, a failed and a partial run, diagnostics missing, a file too large, a link to another host,
+// level, a failed and a partial run, diagnostics missing, Data Access refusing (403) or too slow for
+// the step, a file too large, a link to another host,
 // hostile records whose contents never leave (only the files written on request hold them), and the
 // outputs already known set before a slow file is read. The fixture checks every run's cleanliness.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -272,6 +273,38 @@ describe('what the diagnostics cannot do: change the step’s outcome', () => {
     expect(failed.errors[0]).toMatch(
       / Row errors not available \(.*HTTP 404.*\); turn on the dataflow's error diagnostics/,
     );
+  });
+
+  it('Data Access refusing the credential (403): one warning naming the permission, outcome unchanged', async () => {
+    await emulate(partialRun({ rowErrors: TWO_BATCHES }));
+    emulator.inject({ route: 'errorList', status: 403, body: '{"error_code":"403003","message":"Forbidden"}' });
+    const result = await e2e.run(waiting());
+    expect(result.code).toBe(0);
+    expect(dataAccess().map((r) => [r.route, r.status])).toEqual([['errorList', 403]]);
+    expect(result.errors).toEqual([]);
+    // The partial success's own warning, and one about the records it could not read.
+    expect(result.warnings).toHaveLength(2);
+    expect(result.warnings[0]).toContain(
+      'the row-error list of batch 01HBATCHQ7XW3M0A9Z2K5R8T4D: refused (HTTP 403: the credential may not read Data Access)',
+    );
+    expect(result.warnings[0]).toContain("The step's outcome does not depend on it.");
+    expect(result.warnings[1]).toContain('partially succeeded; 3 records failed');
+    expect(result.summary).toContain('Not shown: the row-error list of batch 01HBATCHQ7XW3M0A9Z2K5R8T4D: refused (HTTP 403');
+  });
+
+  it('Data Access too slow for the step: the reads end at its timeout, told as such, outcome unchanged', async () => {
+    await emulate(partialRun({ batchIds: [B1, B2], rowErrors: TWO_BATCHES }));
+    emulator.inject({ route: 'errorList', delayMs: 10_000, times: 20 });
+    const result = await e2e.run(waiting({ 'request-timeout': '300ms', timeout: '3s' }));
+    // A partial success stays a success: the step's timeout cut short only the reads it did not need.
+    expect(result.code).toBe(0);
+    expect(result.ms).toBeLessThan(8000);
+    expect(result.outputs.status).toBe('partialSuccess');
+    expect(result.errors).toEqual([]);
+    expect(result.warnings[0]).toMatch(/^Not every rejected record of run \S+ could be read: /);
+    expect(result.warnings[0]).toContain('UND_ERR_HEADERS_TIMEOUT');
+    expect(result.summary).toMatch(/Not shown: the row-error list of batch 01HBATCH\w+ could not be read: .*timeout/i);
+    expect(dataAccess().every((r) => r.route === 'errorList')).toBe(true);
   });
 
   it('a file too large is left out with one warning; the others are counted', async () => {

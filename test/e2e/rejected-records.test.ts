@@ -1,9 +1,9 @@
 // Issue #20: the rejected records of a run that did not end well, read from its batches' error
 // diagnostics (Data Access API) by the bundled action against the emulator: each `failed-records`
 // level, a failed and a partial run, diagnostics missing, Data Access refusing (403) or too slow for
-// the step, a file too large, a link to another host,
-// hostile records whose contents never leave (only the files written on request hold them), and the
-// outputs already known set before a slow file is read. The fixture checks every run's cleanliness.
+// the step, a file too large, a link to another host, hostile records whose contents never leave (only
+// the files written on request hold them), and the outputs already known set before a slow file is
+// read. The fixture checks every run's cleanliness.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

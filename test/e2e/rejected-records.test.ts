@@ -289,7 +289,9 @@ describe('what the diagnostics cannot do: change the step’s outcome', () => {
     );
     expect(result.warnings[0]).toContain("The step's outcome does not depend on it.");
     expect(result.warnings[1]).toContain('partially succeeded; 3 records failed');
-    expect(result.summary).toContain('Not shown: the row-error list of batch 01HBATCHQ7XW3M0A9Z2K5R8T4D: refused (HTTP 403');
+    expect(result.summary).toContain(
+      'Not shown: the row-error list of batch 01HBATCHQ7XW3M0A9Z2K5R8T4D: refused (HTTP 403',
+    );
   });
 
   it('Data Access too slow for the step: the reads end at its timeout, told as such, outcome unchanged', async () => {

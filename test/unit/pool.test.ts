@@ -7,19 +7,16 @@ it('runs every task, never more than the limit at once, starting the next as soo
   const done: number[] = [];
   // The first task ends only once the five others have (or after a second, should the pool hold
   // them back behind it): no race between timers, so a loaded machine cannot change the order.
-  let releaseSlow = (): void => {};
-  const slowMayEnd = new Promise<void>((resolve) => {
-    releaseSlow = resolve;
-    setTimeout(resolve, 1000);
-  });
+  const slowMayEnd = Promise.withResolvers<void>();
+  setTimeout(slowMayEnd.resolve, 1000);
   await forEachLimited(['slow', 'fast', 'fast', 'fast', 'fast', 'fast'], 2, async (kind, i) => {
     running += 1;
     most = Math.max(most, running);
-    if (kind === 'slow') await slowMayEnd;
+    if (kind === 'slow') await slowMayEnd.promise;
     else await new Promise((r) => setTimeout(r, 1));
     running -= 1;
     done.push(i);
-    if (done.length === 5 && !done.includes(0)) releaseSlow();
+    if (done.length === 5) slowMayEnd.resolve();
   });
   expect(most).toBe(2);
   expect([...done].sort()).toEqual([0, 1, 2, 3, 4, 5]);

@@ -4,16 +4,7 @@
 // and figures are medians, so that a busy moment on a small machine weighs on both sides alike.
 // Not a test: it prints and writes bench/results.md, and exits non-zero when a budget is missed.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -451,15 +442,15 @@ await withEmulator({ flows: { [FLOW_ID]: { statuses: ['inProgress', 'inProgress'
 // 7. What each path parses: the entry alone when the inputs are bad, the chunks too when they are good.
 for (const dir of ['', 'check/']) {
   for (const file of readdirSync(join(DIST, dir)).filter((f) => f.endsWith('.js'))) {
-    const path = join(DIST, dir, file);
+    const code = readFileSync(join(DIST, dir, file));
     // @actions/github's chunk (it carries Octokit) is loaded only by a check that keeps issues.
     const role =
       file === 'index.js'
         ? 'entry: all that bad input loads'
-        : readFileSync(path, 'utf8').includes('octokit')
+        : code.includes('octokit')
           ? 'chunk: loaded only with `issues: true`'
           : 'chunk: loaded for good input';
-    row(`dist/${dir}${file} (${role})`, `${(statSync(path).size / 1024).toFixed(0)} KiB`);
+    row(`dist/${dir}${file} (${role})`, `${(code.length / 1024).toFixed(0)} KiB`);
   }
 }
 
